@@ -1,0 +1,124 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fastifyCookie from '@fastify/cookie'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Writable } from 'node:stream'
+import './fastify-types.ts'
+import { resolveConfig, type Config } from './config.ts'
+import { systemClock, type Clock } from './kernel/clock.ts'
+import { Registry } from './kernel/registry.ts'
+import { canonicalUrl } from './kernel/paths.ts'
+import { registerCrudRoutes } from './kernel/crud-routes.ts'
+import { ErrorEnvelope } from './kernel/schemas.ts'
+import { compile } from './kernel/validator.ts'
+import { openStore, type Db, type Store } from './kernel/store.ts'
+import { installErrorHandler } from './plugins/error-handler.ts'
+import { installTransport } from './plugins/transport.ts'
+import { RouteIndex } from './plugins/route-index.ts'
+import { registerApidoc } from './plugins/apidoc.ts'
+import { installSessionGuard } from './auth/session-guard.ts'
+import { registerLoginRoutes } from './auth/login-routes.ts'
+import { SessionStore } from './auth/sessions.ts'
+import { Lockout } from './auth/lockout.ts'
+import { registerEmulatorRoutes } from './emulator-routes.ts'
+import { resources } from './resources/index.ts'
+import { registerSystemRoutes } from './system/index.ts'
+import { checkDb } from './check-db.ts'
+import { Seeder } from './seed.ts'
+import type { Services } from './services.ts'
+import type { TlsMaterial } from './tls/certificate.ts'
+import { tlsServerOptions } from './tls/certificate.ts'
+
+export const BODY_LIMIT = 1024 * 1024
+
+export interface AppDeps {
+  /** A store opened by the caller; by default one is opened from `config.data` (or in memory). */
+  store?: Store
+  clock?: Clock
+  /** Serve HTTPS with this material; without it the app is plain HTTP (for inject-only tests). */
+  tls?: TlsMaterial
+  /** Where log lines go (a test captures them); stdout by default. */
+  logStream?: Writable
+}
+
+export type KrakenApp = FastifyInstance & { kraken: Services }
+
+/**
+ * Builds one emulator: a Fastify instance with every route, its own store, sessions and clock.
+ * Never listens and never reads process.env: the CLI and startEmulator() do that.
+ */
+export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {}): Promise<KrakenApp> {
+  const config = resolveConfig(partial)
+  const clock = deps.clock ?? systemClock
+  const registry = new Registry(resources)
+  const seeder = new Seeder(config)
+  const store = deps.store ?? await openSeeded(config, registry, seeder)
+
+  const options: FastifyServerOptions = {
+    logger: {
+      level: config.logLevel,
+      ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
+      // Cookies carry session ids and never reach the log; bodies are never logged.
+      redact: { paths: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'], censor: '[redacted]' }
+    },
+    bodyLimit: BODY_LIMIT,
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/', registry),
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    ajv: { customOptions: {} },
+    ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions } })
+  }
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as KrakenApp
+  app.setValidatorCompiler(({ schema }) => compile(schema as Parameters<typeof compile>[0]))
+  app.removeContentTypeParser('text/plain')
+  app.addSchema(ErrorEnvelope)
+  await app.register(fastifyCookie)
+
+  const services: Services = {
+    config,
+    clock,
+    registry,
+    store,
+    sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat),
+    lockout: new Lockout(clock, config.lockoutAttempts, config.lockoutSeconds),
+    log: app.log,
+    startedAt: clock.now(),
+    onReset: [],
+    reset: async (fixture?: string) => {
+      const db: Db = await seeder.db(fixture ?? store.fixture())
+      checkDb(db, registry)
+      const durable = store.replace(db)
+      services.sessions.clear()
+      services.lockout.clear()
+      for (const hook of services.onReset) await hook()
+      await durable
+    }
+  }
+  app.decorate('kraken', services)
+
+  const routeIndex = new RouteIndex()
+  routeIndex.attach(app)
+  await registerApidoc(app)
+  installErrorHandler(app)
+  installTransport(app, routeIndex)
+  installSessionGuard(app, () => services.sessions)
+
+  registerLoginRoutes(app, () => services)
+  registerCrudRoutes(app, registry, () => services.store)
+  registerSystemRoutes(app, () => services)
+  registerEmulatorRoutes(app, () => services)
+
+  app.addHook('onClose', async () => { await store.close() })
+  return app
+}
+
+/** Opens the data file, seeding it from the fixture when there is none. */
+async function openSeeded (config: Config, registry: Registry, seeder: Seeder): Promise<Store> {
+  // Built up front because seeding is synchronous in the store and hashing is not; the hashes
+  // are cached for every later reset, so the work is not wasted.
+  const seed = await seeder.db(config.fixture)
+  return openStore({
+    file: config.inMemory ? undefined : config.data,
+    seed: () => seed,
+    idField: c => registry.idField(c),
+    check: db => checkDb(db, registry)
+  })
+}

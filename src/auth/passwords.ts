@@ -1,0 +1,43 @@
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+
+const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> =>
+  new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => err ? reject(err) : resolve(key)))
+
+// N=2^14, r=8, p=1: the interactive-login parameters recommended for scrypt (about 50 ms here).
+const N = 16384
+const r = 8
+const p = 1
+const KEYLEN = 32
+
+/** Hashes a password as `scrypt$N$r$p$<salt b64>$<hash b64>`; only this string is ever stored. */
+export async function hashPassword (password: string): Promise<string> {
+  const salt = randomBytes(16)
+  const hash = await scrypt(password, salt, KEYLEN, { N, r, p, maxmem: 64 * 1024 * 1024 })
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${hash.toString('base64')}`
+}
+
+export async function verifyPassword (password: string, stored: unknown): Promise<boolean> {
+  if (typeof stored !== 'string') return false
+  const [scheme, n, rr, pp, salt, hash] = stored.split('$')
+  if (scheme !== 'scrypt' || n === undefined || rr === undefined || pp === undefined || salt === undefined || hash === undefined) return false
+  const expected = Buffer.from(hash, 'base64')
+  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(rr), p: Number(pp), maxmem: 64 * 1024 * 1024 })
+  return actual.length === expected.length && timingSafeEqual(actual, expected)
+}
+
+/** A hash that no password matches, used to spend the same time on unknown usernames. */
+let dummy: Promise<string> | undefined
+export function dummyHash (): Promise<string> {
+  dummy ??= hashPassword(randomBytes(16).toString('hex'))
+  return dummy
+}
+
+/** The device password policy [docs]: 15-80 chars, lower, upper, digit and one of ! @ # $ % ^ & *. */
+export function passwordPolicyProblem (password: string): string | undefined {
+  if (password.length < 15 || password.length > 80) return 'must be 15 to 80 characters long'
+  if (!/[a-z]/.test(password)) return 'must contain a lower case letter'
+  if (!/[A-Z]/.test(password)) return 'must contain an upper case letter'
+  if (!/[0-9]/.test(password)) return 'must contain a digit'
+  if (!/[!@#$%^&*]/.test(password)) return 'must contain one of ! @ # $ % ^ & *'
+  return undefined
+}

@@ -1,0 +1,31 @@
+import type { Registry } from './kernel/registry.ts'
+import type { Db } from './kernel/store.ts'
+import { compile } from './kernel/validator.ts'
+import { detailsOf } from './kernel/validator.ts'
+import { PARENT_KEY } from './kernel/define-resource.ts'
+
+/**
+ * Checks a whole Db against the resource schemas: every collection is known, every item matches
+ * its schema and nested items name an existing parent. Throws one Error naming the first problem;
+ * used on data files at start and on fixtures before they are seeded.
+ */
+export function checkDb (db: Db, registry: Registry): void {
+  for (const [collection, items] of Object.entries(db.collections)) {
+    const resource = registry.get(collection)
+    if (resource === undefined) throw new Error(`unknown collection '${collection}'`)
+    const validate = compile(resource.schemas.Item)
+    for (const [index, item] of items.entries()) {
+      const { [PARENT_KEY]: parent, ...fields } = item
+      for (const f of resource.spec.internal ?? []) delete fields[f]
+      if (!validate(structuredClone(fields))) {
+        const d = detailsOf(validate.errors ?? [])[0]
+        throw new Error(`${collection}[${index}] (${String(item[resource.idField])}): ${d === undefined ? 'does not match its schema' : `${d.field} ${d.message}`}`)
+      }
+      if (resource.parent !== undefined) {
+        if (typeof parent !== 'string' || db.collections[resource.parent.collection]?.some(p => p[resource.parent!.idField] === parent) !== true) {
+          throw new Error(`${collection}[${index}]: its parent ${resource.parent.singular} '${String(parent)}' does not exist`)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { DEFAULT_PASSWORD, loadConfig, type Config } from './config.ts'
+import { startEmulator } from './start-emulator.ts'
+import { CertificateError } from './tls/certificate.ts'
+import { StoreLoadError } from './kernel/store.ts'
+import { FixtureError } from './fixtures.ts'
+
+/** The only entry that reads argv and the environment, and the only one that exits the process. */
+async function main (): Promise<void> {
+  const parsed = loadConfig(process.argv.slice(2), process.env)
+  if (parsed.kind === 'exit') {
+    if (parsed.code === 0) process.stdout.write(parsed.output)
+    else process.stderr.write(`kraken-emulator: ${parsed.output.replace(/^error: /, '')}\n`)
+    process.exit(parsed.code)
+  }
+  const config = parsed.config
+  let emulator
+  try {
+    emulator = await startEmulator(config)
+  } catch (error) {
+    if (error instanceof CertificateError || error instanceof StoreLoadError || error instanceof FixtureError ||
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') {
+      process.stderr.write(`kraken-emulator: ${(error as Error).message}\n`)
+      process.exit(2)
+    }
+    throw error
+  }
+  announce(config, emulator.url, emulator.port, emulator.fingerprint)
+  warnAboutDefaults(config)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    emulator.app.log.info({ signal }, 'shutting down')
+    emulator.close().then(() => process.exit(0), (error: unknown) => {
+      process.stderr.write(`kraken-emulator: shutdown failed: ${(error as Error).message}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+function announce (config: Config, url: string, port: number, fingerprint: string): void {
+  if (config.printReady === 'json') {
+    process.stdout.write(JSON.stringify({ url, port, fingerprint, pid: process.pid }) + '\n')
+    return
+  }
+  // The default password is public (the integrator's guide prints it); a configured one is never shown.
+  const password = config.adminPassword === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : '(the configured --admin-password)'
+  process.stdout.write(`kraken-emulator ready at ${url}/apis/v2  login: haiadmin / ${password}  certificate SHA-256: ${fingerprint}\n`)
+}
+
+function warnAboutDefaults (config: Config): void {
+  const loopback = config.host === 'localhost' || config.host === '::1' || config.host.startsWith('127.')
+  const defaults = [config.adminPassword, config.operatorPassword, config.viewerPassword].some(p => p === DEFAULT_PASSWORD)
+  if (!loopback && defaults) {
+    process.stderr.write(`kraken-emulator: WARNING: listening on ${config.host} with a default password; set --admin-password, --operator-password and --viewer-password\n`)
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`kraken-emulator: ${(error as Error).stack ?? String(error)}\n`)
+  process.exit(1)
+})

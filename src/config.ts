@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs'
+import { Command, InvalidArgumentError, Option } from 'commander'
+
+export type SessionIdFormat = 'uuid' | 'token'
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+/** Every setting of the emulator. `resolveConfig` fills the defaults; only `loadConfig` reads argv/env. */
+export interface Config {
+  host: string
+  port: number
+  httpPort: number | undefined
+  hostname: string | undefined
+  data: string
+  inMemory: boolean
+  fixture: string
+  certs: string
+  cert: string | undefined
+  key: string | undefined
+  sessionTimeout: number
+  sessionIdFormat: SessionIdFormat
+  lockoutAttempts: number
+  lockoutSeconds: number
+  adminPassword: string
+  operatorPassword: string
+  viewerPassword: string
+  passwordPolicy: boolean
+  transitionMs: number
+  rebootMs: number
+  seed: number | undefined
+  logLevel: LogLevel
+  printReady: 'text' | 'json'
+}
+
+export const DEFAULT_PASSWORD = 'krakenapi'
+
+export const defaults: Config = {
+  host: '127.0.0.1',
+  port: 8443,
+  httpPort: undefined,
+  hostname: undefined,
+  data: 'data/kraken.json',
+  inMemory: false,
+  fixture: 'default',
+  certs: 'certs',
+  cert: undefined,
+  key: undefined,
+  sessionTimeout: 900,
+  sessionIdFormat: 'uuid',
+  lockoutAttempts: 5,
+  lockoutSeconds: 300,
+  adminPassword: DEFAULT_PASSWORD,
+  operatorPassword: DEFAULT_PASSWORD,
+  viewerPassword: DEFAULT_PASSWORD,
+  passwordPolicy: true,
+  transitionMs: 1000,
+  rebootMs: 3000,
+  seed: undefined,
+  logLevel: 'info',
+  printReady: 'text'
+}
+
+export function resolveConfig (partial: Partial<Config> = {}): Config {
+  const config: Config = { ...defaults }
+  for (const [key, value] of Object.entries(partial) as Array<[keyof Config, unknown]>) {
+    if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value
+  }
+  return config
+}
+
+/** Thrown for a bad option; the CLI prints its message on one line and exits with status 2. */
+export class ConfigError extends Error {}
+
+function integer (min: number, max: number) {
+  return (raw: string): number => {
+    const value = Number(raw)
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`)
+    }
+    return value
+  }
+}
+
+function choice<T extends string> (values: readonly T[]) {
+  return (raw: string): T => {
+    if (!(values as readonly string[]).includes(raw)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`)
+    return raw as T
+  }
+}
+
+function nonEmpty (raw: string): string {
+  if (raw.trim() === '') throw new InvalidArgumentError('expected a non-empty value')
+  return raw
+}
+
+function onOff (raw: string): boolean {
+  if (['on', 'true', '1', 'yes'].includes(raw)) return true
+  if (['off', 'false', '0', 'no'].includes(raw)) return false
+  throw new InvalidArgumentError('expected on or off')
+}
+
+const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** The option table: one line per setting, each with its flag, environment variable and default. */
+function options (): Option[] {
+  const env = (name: string) => `KRAKEN_${name}`
+  return [
+    new Option('--host <address>', 'address to listen on').env(env('HOST')).argParser(nonEmpty),
+    new Option('--port <n>', 'HTTPS port (0 picks a free port)').env(env('PORT')).argParser(integer(0, 65535)),
+    new Option('--http-port <n>', 'optional plain-HTTP port that redirects (301) to HTTPS').env(env('HTTP_PORT')).argParser(integer(0, 65535)),
+    new Option('--hostname <name>', 'extra name for the generated certificate and redirects').env(env('HOSTNAME')).argParser(nonEmpty),
+    new Option('--data <file>', 'JSON data file (created from the fixture on first start)').env(env('DATA')).argParser(nonEmpty),
+    new Option('--in-memory', 'keep state in memory only (nothing written)').env(env('IN_MEMORY')),
+    new Option('--fixture <name|path>', 'fixture to seed from: a name in fixtures/ or a path to a JSON file').env(env('FIXTURE')).argParser(nonEmpty),
+    new Option('--certs <dir>', 'directory of cert.pem/key.pem (generated when absent)').env(env('CERTS')).argParser(nonEmpty),
+    new Option('--cert <file>', 'TLS certificate (PEM); goes with --key').env(env('CERT')).argParser(nonEmpty),
+    new Option('--key <file>', 'TLS private key (PEM); goes with --cert').env(env('KEY')).argParser(nonEmpty),
+    new Option('--session-timeout <s>', 'idle timeout of a session in seconds (sliding)').env(env('SESSION_TIMEOUT')).argParser(integer(1, 31_536_000)),
+    new Option('--session-id-format <format>', 'session ids: uuid (UUID v4) or token (40 alphanumerics)').env(env('SESSION_ID_FORMAT')).argParser(choice(['uuid', 'token'] as const)),
+    new Option('--lockout-attempts <n>', 'failed logins before an account is locked (0 disables)').env(env('LOCKOUT_ATTEMPTS')).argParser(integer(0, 1000)),
+    new Option('--lockout-seconds <s>', 'how long a locked account stays locked (0 disables)').env(env('LOCKOUT_SECONDS')).argParser(integer(0, 31_536_000)),
+    new Option('--admin-password <password>', 'password of haiadmin when the store is seeded').env(env('ADMIN_PASSWORD')).argParser(nonEmpty),
+    new Option('--operator-password <password>', 'password of operator when the store is seeded').env(env('OPERATOR_PASSWORD')).argParser(nonEmpty),
+    new Option('--viewer-password <password>', 'password of user when the store is seeded').env(env('VIEWER_PASSWORD')).argParser(nonEmpty),
+    new Option('--password-policy <on|off>', 'enforce the device password policy on API-set passwords').env(env('PASSWORD_POLICY')).argParser(onOff),
+    new Option('--transition-ms <ms>', 'duration of each stream start/stop transition').env(env('TRANSITION_MS')).argParser(integer(0, 600_000)),
+    new Option('--reboot-ms <ms>', 'how long a reboot keeps the API unavailable').env(env('REBOOT_MS')).argParser(integer(0, 600_000)),
+    new Option('--seed <n>', 'seed of the statistics generator (deterministic values)').env(env('SEED')).argParser(integer(0, 2 ** 31 - 1)),
+    new Option('--log-level <level>', 'log level').env(env('LOG_LEVEL')).argParser(choice(logLevels)),
+    new Option('--print-ready <format>', 'how to announce readiness on stdout: text or json (one JSON line)').env(env('PRINT_READY')).argParser(choice(['text', 'json'] as const))
+  ]
+}
+
+export type ParseResult = { kind: 'config', config: Config } | { kind: 'exit', code: number, output: string }
+
+/** Parses argv and env into a Config. Never exits the process and never prints: the CLI does. */
+export function loadConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
+  let output = ''
+  const program = new Command('kraken-emulator')
+    .description('An emulator of the Haivision Kraken REST API v2')
+    .helpOption('-h, --help', 'show this help')
+    .version(version(), '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => { output += s }, writeErr: (s) => { output += s } })
+    .allowExcessArguments(false)
+  for (const option of options()) program.addOption(option)
+
+  // commander reads option environment variables from process.env only; this keeps `env` explicit.
+  const saved = process.env
+  process.env = { ...env }
+  try {
+    program.parse(['node', 'kraken-emulator', ...argv])
+  } catch (error) {
+    const err = error as { exitCode?: number, code?: string }
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return { kind: 'exit', code: 0, output }
+    return { kind: 'exit', code: 2, output: output.trim().split('\n')[0] ?? String(error) }
+  } finally {
+    process.env = saved
+  }
+  const raw = program.opts<Record<string, unknown>>()
+  // commander passes env-provided booleans as strings for flags without arguments; accept the usual spellings.
+  if (typeof raw.inMemory === 'string') {
+    try { raw.inMemory = onOff(raw.inMemory) } catch { return { kind: 'exit', code: 2, output: 'error: KRAKEN_IN_MEMORY expects on or off' } }
+  }
+  return { kind: 'config', config: resolveConfig(raw as Partial<Config>) }
+}
+
+let cachedVersion: string | undefined
+/** The package version; read from package.json, one level above both src/ and dist/. */
+export function version (): string {
+  cachedVersion ??= (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  return cachedVersion
+}

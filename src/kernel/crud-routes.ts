@@ -1,0 +1,264 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { randomUUID } from 'node:crypto'
+import {
+  PARENT_KEY, collectionRoute, itemRoute, itemUrl, lineage,
+  type Operation, type Resource, type RuleContext
+} from './define-resource.ts'
+import { KrakenError, conflict, invalid, notFound } from './errors.ts'
+import { errorResponses, guardedErrors, NoContent } from './schemas.ts'
+import { assertValid } from './validator.ts'
+import type { Registry } from './registry.ts'
+import type { Item, Op, Store } from './store.ts'
+
+type Params = Record<string, string>
+const ALL_OPERATIONS: readonly Operation[] = ['list', 'create', 'get', 'update', 'delete']
+
+/** Registers the derived routes of every resource of the registry, then each resource's extras. */
+export function registerCrudRoutes (app: FastifyInstance, registry: Registry, store: () => Store): void {
+  for (const resource of registry.resources) {
+    const ops = new Set(resource.spec.operations ?? ALL_OPERATIONS)
+    const r = resource
+    const parents = lineage(r).slice(0, -1)
+    const parentParams = Object.fromEntries(parents.map(p => [p.paramName, Type.String()]))
+    const CollectionParams = Type.Object(parentParams)
+    const ItemParams = Type.Object({ ...parentParams, [r.paramName]: Type.String({ description: `the ${r.singular}'s ${r.idField}` }) })
+    const base = { tags: [r.tag], security: [{ session: [] }] }
+    const name = pascal(parents.map(p => p.singular).join('-') + '-' + r.plural)
+    const one = pascal(parents.map(p => p.singular).join('-') + '-' + r.singular)
+    const readRoles = r.access.read
+    const writeRoles = r.access.write
+
+    if (ops.has('list')) {
+      app.get(collectionRoute(r), {
+        config: { roles: readRoles },
+        schema: {
+          ...base, operationId: `list${name}`, summary: `List ${r.plural}`,
+          description: `Minimal items (${r.summary.join(', ')}); \`?full=true\` returns full items.`,
+          params: CollectionParams,
+          querystring: Type.Object({ full: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'full items instead of the minimal representation' })) }, { additionalProperties: false }),
+          response: { 200: r.schemas.List, ...errorResponses(400, ...guardedErrors) }
+        }
+      }, async function listItems (request: FastifyRequest) {
+        const params = request.params as Params
+        const parentId = resolveParents(store(), r, params)
+        const full = (request.query as { full?: string }).full === 'true'
+        const session = request.session!
+        const visible = r.spec.visible
+        const items = store().list(r.collection).filter(item =>
+          (parentId === undefined || item[PARENT_KEY] === parentId) && (visible === undefined || visible(session, item)))
+        return { [`${r.singular}_list`]: full ? items : items.map(item => pickSummary(item, r.summary)) }
+      })
+    }
+
+    if (ops.has('create')) {
+      app.post(collectionRoute(r), {
+        config: { roles: writeRoles },
+        schema: {
+          ...base, operationId: `create${one}`, summary: `Create a ${r.singular}`,
+          params: CollectionParams,
+          body: r.schemas.Create,
+          response: { 201: r.schemas.Response, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
+        }
+      }, async function createItem (request: FastifyRequest, reply: FastifyReply) {
+        const params = request.params as Params
+        const s = store()
+        const parentId = resolveParents(s, r, params)
+        const body = withoutReadOnly(r, request.body as Item)
+        const id = r.serverAssignsId ? randomUUID() : String(body[r.idField])
+        if (!r.serverAssignsId && s.get(r.collection, id) !== undefined) {
+          throw conflict(`${r.idField} '${id}' is already used by another ${r.singular}`, [{ field: r.idField, message: 'is already used' }])
+        }
+        const item: Item = { ...body, ...(r.spec.initial?.() ?? {}), [r.idField]: id }
+        assertValid(r.schemas.Item, item)
+        const ctx = ruleContext(s, request, r, parentId)
+        checkGeneric(ctx, registry, item, undefined)
+        r.spec.validate?.(ctx, item, undefined)
+        let stored = r.spec.toStored === undefined ? item : await r.spec.toStored(ctx, item, undefined)
+        if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
+        await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
+        const ids = [...parentIds(r, params), id]
+        return reply.code(201).header('location', itemUrl(r, ids)).send(stored)
+      })
+    }
+
+    if (ops.has('get')) {
+      app.get(itemRoute(r), {
+        config: { roles: readRoles },
+        schema: {
+          ...base, operationId: `get${one}`, summary: `Read a ${r.singular}`,
+          params: ItemParams,
+          response: { 200: r.schemas.Response, ...errorResponses(...guardedErrors) }
+        }
+      }, async function getItem (request: FastifyRequest) {
+        return findItem(store(), r, request.params as Params, request)
+      })
+    }
+
+    if (ops.has('update')) {
+      app.put(itemRoute(r), {
+        config: { roles: writeRoles },
+        schema: {
+          ...base, operationId: `update${one}`, summary: `Change a ${r.singular}`,
+          description: 'Merges the given fields over the stored item, then validates the whole result. Read-only fields are ignored.',
+          params: ItemParams,
+          body: r.schemas.Update,
+          response: { 200: r.schemas.Response, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
+        }
+      }, async function updateItem (request: FastifyRequest) {
+        const params = request.params as Params
+        const s = store()
+        const previous = findItem(s, r, params, request)
+        const body = withoutReadOnly(r, request.body as Item)
+        delete body[r.idField]
+        const next: Item = { ...previous, ...body }
+        delete next[PARENT_KEY]
+        assertValid(r.schemas.Item, stripHidden(r, next, previous))
+        const parentId = previous[PARENT_KEY] as string | undefined
+        const ctx = ruleContext(s, request, r, parentId)
+        checkGeneric(ctx, registry, next, previous)
+        r.spec.validate?.(ctx, next, previous)
+        let stored = r.spec.toStored === undefined ? next : await r.spec.toStored(ctx, next, previous)
+        if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
+        const id = String(previous[r.idField])
+        await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
+        return stored
+      })
+    }
+
+    if (ops.has('delete')) {
+      app.delete(itemRoute(r), {
+        config: { roles: writeRoles },
+        schema: {
+          ...base, operationId: `delete${one}`, summary: `Delete a ${r.singular} (and everything under it)`,
+          params: ItemParams,
+          response: { 204: NoContent, ...errorResponses(409, ...guardedErrors) }
+        }
+      }, async function deleteItem (request: FastifyRequest, reply: FastifyReply) {
+        const s = store()
+        const item = findItem(s, r, request.params as Params, request)
+        const ctx = ruleContext(s, request, r, item[PARENT_KEY] as string | undefined)
+        checkNotReferenced(s, registry, r, item)
+        r.spec.beforeDelete?.(ctx, item)
+        await s.commit(deleteOps(s, registry, r, String(item[r.idField])))
+        return reply.code(204).send()
+      })
+    }
+
+    r.spec.routes?.(app, r)
+  }
+}
+
+/** Deletes an item and, depth first, every item nested under it. */
+export function deleteOps (s: Store, registry: Registry, r: Resource, id: string): Op[] {
+  const ops: Op[] = []
+  for (const child of registry.childrenOf(r)) {
+    for (const item of s.list(child.collection)) {
+      if (item[PARENT_KEY] === id) ops.push(...deleteOps(s, registry, child, String(item[child.idField])))
+    }
+  }
+  ops.push({ op: 'delete', collection: r.collection, id })
+  return ops
+}
+
+function ruleContext (s: Store, request: FastifyRequest, resource: Resource, parentId: string | undefined): RuleContext {
+  return { store: s, session: request.session!, request, resource, parentId }
+}
+
+/** The ids of the ancestors named in the path, top first. */
+function parentIds (r: Resource, params: Params): string[] {
+  return lineage(r).slice(0, -1).map(p => params[p.paramName] ?? '')
+}
+
+/** Checks every ancestor exists under its own parent; returns the direct parent's id. */
+function resolveParents (s: Store, r: Resource, params: Params): string | undefined {
+  let parentId: string | undefined
+  for (const p of lineage(r).slice(0, -1)) {
+    const id = params[p.paramName] ?? ''
+    const item = s.get(p.collection, id)
+    if (item === undefined || (parentId !== undefined && item[PARENT_KEY] !== parentId)) throw notFound(`${p.singular} '${id}'`)
+    parentId = id
+  }
+  return parentId
+}
+
+/** The item the path names, or the one 404. */
+export function findItem (s: Store, r: Resource, params: Params, request: FastifyRequest): Item {
+  const parentId = resolveParents(s, r, params)
+  const id = params[r.paramName] ?? ''
+  const item = s.get(r.collection, id)
+  if (item === undefined || (parentId !== undefined && item[PARENT_KEY] !== parentId)) throw notFound(`${r.singular} '${id}'`)
+  if (r.spec.visible !== undefined && request.session !== undefined && !r.spec.visible(request.session, item)) {
+    throw new KrakenError('SessionAuthorization', `your role may not read this ${r.singular}`)
+  }
+  return item
+}
+
+function pickSummary (item: Item, fields: readonly string[]): Item {
+  const out: Item = {}
+  for (const f of fields) out[f] = item[f]
+  return out
+}
+
+function withoutReadOnly (r: Resource, body: Item): Item {
+  const out: Item = {}
+  for (const [k, v] of Object.entries(body)) if (!r.readOnly.has(k)) out[k] = v
+  return out
+}
+
+/** Internal fields (a password hash) are not part of the item schema's writable shape. */
+function stripHidden (r: Resource, next: Item, _previous: Item): Item {
+  const internal = r.spec.internal ?? []
+  if (internal.length === 0) return next
+  const out = { ...next }
+  for (const f of internal) delete out[f]
+  return out
+}
+
+/** The rules every resource shares: unique fields among siblings and existing references. */
+function checkGeneric (ctx: RuleContext, registry: Registry, next: Item, previous: Item | undefined): void {
+  const r = ctx.resource
+  const id = next[r.idField]
+  for (const field of r.spec.unique ?? []) {
+    const value = next[field]
+    if (value === undefined || value === null || value === '') continue
+    if (previous !== undefined && previous[field] === value) continue
+    const clash = ctx.store.list(r.collection).find(other => other[r.idField] !== id && other[field] === value && other[PARENT_KEY] === ctx.parentId)
+    if (clash !== undefined) {
+      throw conflict(`${field} '${String(value)}' is already used by ${r.singular} ${String(clash[r.idField])}`, [{ field, message: 'must be unique' }])
+    }
+  }
+  for (const [field, plural] of Object.entries(r.spec.references ?? {})) {
+    const target = registry.top(plural)
+    if (target === undefined) throw new Error(`${r.plural}.${field} references unknown resource ${plural}`)
+    const values = Array.isArray(next[field]) ? next[field] as unknown[] : [next[field]]
+    for (const value of values) {
+      if (value === null || value === undefined) continue
+      if (ctx.store.get(target.collection, String(value)) === undefined) {
+        throw invalid(field, `names ${target.singular} '${String(value)}', which does not exist`)
+      }
+    }
+  }
+}
+
+/** Refuses to delete an item that another item references, naming the referrers. */
+function checkNotReferenced (s: Store, registry: Registry, target: Resource, item: Item): void {
+  const id = item[target.idField]
+  const users: string[] = []
+  for (const r of registry.resources) {
+    for (const [field, plural] of Object.entries(r.spec.references ?? {})) {
+      if (plural !== target.plural) continue
+      for (const other of s.list(r.collection)) {
+        const v = other[field]
+        if (v === id || (Array.isArray(v) && v.includes(id))) users.push(`${r.singular} '${String(other.name ?? other[r.idField])}' (${String(other[r.idField])})`)
+      }
+    }
+  }
+  if (users.length > 0) {
+    throw conflict(`${target.singular} is in use by ${users.join(', ')}`, users.map(u => ({ field: target.idField, message: `used by ${u}` })))
+  }
+}
+
+function pascal (name: string): string {
+  return name.split(/[-_]/).filter(Boolean).map(w => w[0]!.toUpperCase() + w.slice(1)).join('')
+}

@@ -1,0 +1,27 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from './config.ts'
+import type { Clock } from './kernel/clock.ts'
+import type { Registry } from './kernel/registry.ts'
+import type { Store } from './kernel/store.ts'
+import type { SessionStore } from './auth/sessions.ts'
+import type { Lockout } from './auth/lockout.ts'
+
+/**
+ * What the routes of one emulator share. Each app has its own (nothing is module-global), so
+ * many emulators in one process never see each other's state.
+ */
+export interface Services {
+  config: Config
+  clock: Clock
+  registry: Registry
+  store: Store
+  sessions: SessionStore
+  lockout: Lockout
+  log: FastifyBaseLogger
+  /** Restores a fixture (the active one by default), ends every session; resolves once durable. */
+  reset: (fixture?: string) => Promise<void>
+  /** Emulator start time (ms), for uptime. */
+  startedAt: number
+  /** Hooks other parts (the runtime) add to run after a reset. */
+  onReset: Array<() => void | Promise<void>>
+}
