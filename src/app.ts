@@ -22,6 +22,7 @@ import { Lockout } from './auth/lockout.ts'
 import { registerEmulatorRoutes } from './emulator-routes.ts'
 import { resources } from './resources/index.ts'
 import { registerSystemRoutes } from './system/index.ts'
+import { createStreamRuntime, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
 import { checkDb } from './check-db.ts'
 import { Seeder } from './seed.ts'
 import type { Services } from './services.ts'
@@ -79,6 +80,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     store,
     sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat),
     lockout: new Lockout(clock, config.lockoutAttempts, config.lockoutSeconds),
+    runtime: undefined as unknown as Services['runtime'], // set just below: the runtime needs the services it belongs to
     log: app.log,
     startedAt: clock.now(),
     onReset: [],
@@ -88,10 +90,12 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
       const durable = store.replace(db)
       services.sessions.clear()
       services.lockout.clear()
+      services.runtime.stopAll()
       for (const hook of services.onReset) await hook()
       await durable
     }
   }
+  services.runtime = createStreamRuntime(() => services)
   app.decorate('kraken', services)
 
   const routeIndex = new RouteIndex()
@@ -104,9 +108,13 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   registerLoginRoutes(app, () => services)
   registerCrudRoutes(app, registry, () => services.store)
   registerSystemRoutes(app, () => services)
+  registerRuntimeRoutes(app, () => services)
   registerEmulatorRoutes(app, () => services)
 
-  app.addHook('onClose', async () => { await store.close() })
+  app.addHook('onClose', async () => {
+    services.runtime.stopAll()
+    await store.close()
+  })
   return app
 }
 

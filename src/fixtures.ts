@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { Db, Item } from './kernel/store.ts'
@@ -20,39 +20,77 @@ export interface Fixture {
 
 export class FixtureError extends Error {}
 
-/** The fixture names shipped in fixtures/. */
+/** The fixture names shipped in fixtures/ (one folder each). */
 export function fixtureNames (): string[] {
-  return readdirSync(FIXTURES_DIR).filter(f => f.endsWith('.json')).map(f => f.slice(0, -5)).sort()
+  return readdirSync(FIXTURES_DIR, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name).sort()
 }
 
-/** Loads `name` from fixtures/, or a JSON file when given a path (anything with a slash or .json). */
+/**
+ * Loads a fixture: a name in fixtures/, or a path to a fixture folder or a single JSON file.
+ * A folder holds `fixture.json` ({description}), `singletons.json` ({name: object}) and one
+ * `<collection>.json` array per collection (nested ones as `metadata.relays.json`), so each
+ * resource's seed data reads on its own. A single file is `{description, collections, singletons}`.
+ */
 export function loadFixture (nameOrPath: string): Fixture {
   const isPath = nameOrPath.includes('/') || nameOrPath.includes(path.sep) || nameOrPath.endsWith('.json')
   if (!isPath && !/^[a-z0-9][a-z0-9_-]*$/i.test(nameOrPath)) throw new FixtureError(`fixture name '${nameOrPath}' is not valid`)
-  const file = isPath ? path.resolve(nameOrPath) : path.join(FIXTURES_DIR, `${nameOrPath}.json`)
+  const target = isPath ? path.resolve(nameOrPath) : path.join(FIXTURES_DIR, nameOrPath)
+  if (!existsSync(target)) {
+    const known = isPath ? '' : ` (known fixtures: ${fixtureNames().join(', ')})`
+    throw new FixtureError(`fixture '${nameOrPath}' not found${known}`)
+  }
+  const data: Partial<Fixture> = statSync(target).isDirectory() ? readFolder(target) : readObject(target) as Partial<Fixture>
+  return toFixture(isPath ? target : nameOrPath, target, data)
+}
+
+function readJson (file: string): unknown {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const known = isPath ? '' : ` (known fixtures: ${fixtureNames().join(', ')})`
-    throw new FixtureError(`fixture '${nameOrPath}' cannot be read: ${code ?? String(error)}${known}`)
+    throw new FixtureError(`fixture file ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
   }
-  let raw: unknown
   try {
-    raw = JSON.parse(text)
+    return JSON.parse(text)
   } catch (error) {
-    throw new FixtureError(`fixture ${file}: not valid JSON (${(error as Error).message})`)
+    throw new FixtureError(`fixture file ${file}: not valid JSON (${(error as Error).message})`)
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FixtureError(`fixture ${file}: must be a JSON object`)
-  const data = raw as Partial<Fixture>
+}
+
+function readObject (file: string): Record<string, unknown> {
+  const raw = readJson(file)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new FixtureError(`fixture file ${file}: must be a JSON object`)
+  return raw as Record<string, unknown>
+}
+
+function readFolder (dir: string): Partial<Fixture> {
+  const collections: Record<string, Item[]> = {}
+  let singletons: Record<string, Record<string, unknown>> = {}
+  let description = ''
+  for (const file of readdirSync(dir).filter(f => f.endsWith('.json')).sort()) {
+    const full = path.join(dir, file)
+    if (file === 'fixture.json') {
+      const meta = readObject(full)
+      description = typeof meta.description === 'string' ? meta.description : ''
+    } else if (file === 'singletons.json') {
+      singletons = readObject(full) as Record<string, Record<string, unknown>>
+    } else {
+      const items = readJson(full)
+      if (!Array.isArray(items)) throw new FixtureError(`fixture file ${full}: must be a JSON array of items`)
+      collections[file.slice(0, -5)] = items as Item[]
+    }
+  }
+  return { description, collections, singletons }
+}
+
+function toFixture (name: string, file: string, data: Partial<Fixture>): Fixture {
   const collections = data.collections ?? {}
   const singletons = data.singletons ?? {}
   if (typeof collections !== 'object' || Array.isArray(collections) || typeof singletons !== 'object' || Array.isArray(singletons)) {
     throw new FixtureError(`fixture ${file}: collections and singletons must be objects`)
   }
   return {
-    name: isPath ? file : nameOrPath,
+    name,
     description: typeof data.description === 'string' ? data.description : '',
     collections,
     singletons

@@ -5,6 +5,7 @@ import type { Registry } from './kernel/registry.ts'
 import type { Store } from './kernel/store.ts'
 import type { SessionStore } from './auth/sessions.ts'
 import type { Lockout } from './auth/lockout.ts'
+import type { StreamRuntime } from './runtime/stream-runtime.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -17,6 +18,7 @@ export interface Services {
   store: Store
   sessions: SessionStore
   lockout: Lockout
+  runtime: StreamRuntime
   log: FastifyBaseLogger
   /** Restores a fixture (the active one by default), ends every session; resolves once durable. */
   reset: (fixture?: string) => Promise<void>

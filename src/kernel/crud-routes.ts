@@ -47,7 +47,9 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         const visible = r.spec.visible
         const items = store().list(r.collection).filter(item =>
           (parentId === undefined || item[PARENT_KEY] === parentId) && (visible === undefined || visible(session, item)))
-        return { [`${r.singular}_list`]: full ? items : items.map(item => pickSummary(item, r.summary)) }
+        const present = r.spec.present
+        const shown = present === undefined ? items : items.map(item => present(request, item))
+        return { [`${r.singular}_list`]: full ? shown : shown.map(item => pickSummary(item, r.summary)) }
       })
     }
 
@@ -78,7 +80,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
         await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
         const ids = [...parentIds(r, params), id]
-        return reply.code(201).header('location', itemUrl(r, ids)).send(stored)
+        return reply.code(201).header('location', itemUrl(r, ids)).send(presented(r, request, stored))
       })
     }
 
@@ -91,7 +93,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
           response: { 200: r.schemas.Response, ...errorResponses(...guardedErrors) }
         }
       }, async function getItem (request: FastifyRequest) {
-        return findItem(store(), r, request.params as Params, request)
+        return presented(r, request, findItem(store(), r, request.params as Params, request))
       })
     }
 
@@ -122,7 +124,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
         const id = String(previous[r.idField])
         await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
-        return stored
+        return presented(r, request, stored)
       })
     }
 
@@ -192,6 +194,10 @@ export function findItem (s: Store, r: Resource, params: Params, request: Fastif
     throw new KrakenError('SessionAuthorization', `your role may not read this ${r.singular}`)
   }
   return item
+}
+
+function presented (r: Resource, request: FastifyRequest, item: Item): Item {
+  return r.spec.present === undefined ? item : r.spec.present(request, item)
 }
 
 function pickSummary (item: Item, fields: readonly string[]): Item {

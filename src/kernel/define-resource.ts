@@ -50,6 +50,8 @@ export interface ResourceSpec<S extends TObject = TObject> {
   toStored?: (ctx: RuleContext, next: Item, previous: Item | undefined) => Item | Promise<Item>
   /** Refuses a delete by throwing. */
   beforeDelete?: (ctx: RuleContext, item: Item) => void
+  /** Overlays live state (a stream's runtime status) on every item the API returns. */
+  present?: (request: FastifyRequest, item: Item) => Item
   /** Hides items from some sessions (a Viewer sees only its own account). */
   visible?: (session: Session, item: Item) => boolean
   /** Extra routes (actions) that live with the resource. */

@@ -1,0 +1,78 @@
+// The Store implementation shared by both modes: reads come from MemoryState; writes are
+// validated, applied to memory synchronously, then handed to the durability layer (if any).
+import { findDbProblem, findOpsProblem } from './find-db-problem.ts'
+import type { MemoryState } from './memory-state.ts'
+import type { Db, Item, Op, Store } from './store.ts'
+
+/** What the durable mode adds. Each method must call `apply` synchronously (after any check
+ *  that can fail, so a rejected write leaves memory untouched) and resolve once durable. */
+export interface Durability {
+  commit (ops: readonly Op[], apply: () => void): Promise<void>
+  replace (apply: () => void): Promise<void>
+  close (): Promise<void>
+}
+
+export class StateStore implements Store {
+  readonly file: string | undefined
+  readonly #state: MemoryState
+  readonly #idField: (collection: string) => string
+  readonly #durability: Durability | undefined
+  #closing: Promise<void> | undefined
+
+  constructor (state: MemoryState, idField: (collection: string) => string, file: string | undefined, durability: Durability | undefined) {
+    this.#state = state
+    this.#idField = idField
+    this.file = file
+    this.#durability = durability
+  }
+
+  fixture (): string {
+    return this.#state.fixture()
+  }
+
+  list (collection: string): readonly Item[] {
+    return this.#state.list(collection)
+  }
+
+  get (collection: string, id: string): Item | undefined {
+    return this.#state.get(collection, id)
+  }
+
+  singleton (name: string): Record<string, unknown> | undefined {
+    return this.#state.singleton(name)
+  }
+
+  commit (ops: Op[]): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(new Error('store is closed'))
+    const problem = findOpsProblem(ops, this.#idField)
+    if (problem !== undefined) return Promise.reject(new Error(`invalid commit: ${problem}`))
+    if (ops.length === 0) return Promise.resolve()
+    const apply = (): void => { this.#state.apply(ops) }
+    if (this.#durability === undefined) {
+      apply()
+      return Promise.resolve()
+    }
+    return this.#durability.commit(ops, apply)
+  }
+
+  replace (db: Db): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(new Error('store is closed'))
+    const problem = findDbProblem(db, this.#idField)
+    if (problem !== undefined) return Promise.reject(new Error(`invalid replacement db: ${problem}`))
+    const apply = (): void => { this.#state.load(db) }
+    if (this.#durability === undefined) {
+      apply()
+      return Promise.resolve()
+    }
+    return this.#durability.replace(apply)
+  }
+
+  snapshot (): Db {
+    return structuredClone(this.#state.view())
+  }
+
+  close (): Promise<void> {
+    this.#closing ??= this.#durability?.close() ?? Promise.resolve()
+    return this.#closing
+  }
+}
