@@ -110,7 +110,7 @@ function options (): Option[] {
     new Option('--hostname <name>', 'extra name for the generated certificate and redirects').env(env('HOSTNAME')).argParser(nonEmpty),
     new Option('--data <file>', 'JSON data file (created from the fixture on first start)').env(env('DATA')).argParser(nonEmpty),
     new Option('--in-memory', 'keep state in memory only (nothing written)').env(env('IN_MEMORY')),
-    new Option('--fixture <name|path>', 'fixture to seed from: a name in fixtures/ or a path to a JSON file').env(env('FIXTURE')).argParser(nonEmpty),
+    new Option('--fixture <name|path>', 'fixture to seed from: a name in fixtures/, or a path to a fixture folder or JSON file').env(env('FIXTURE')).argParser(nonEmpty),
     new Option('--certs <dir>', 'directory of cert.pem/key.pem (generated when absent)').env(env('CERTS')).argParser(nonEmpty),
     new Option('--cert <file>', 'TLS certificate (PEM); goes with --key').env(env('CERT')).argParser(nonEmpty),
     new Option('--key <file>', 'TLS private key (PEM); goes with --cert').env(env('KEY')).argParser(nonEmpty),
@@ -118,10 +118,10 @@ function options (): Option[] {
     new Option('--session-id-format <format>', 'session ids: uuid (UUID v4) or token (40 alphanumerics)').env(env('SESSION_ID_FORMAT')).argParser(choice(['uuid', 'token'] as const)),
     new Option('--lockout-attempts <n>', 'failed logins before an account is locked (0 disables)').env(env('LOCKOUT_ATTEMPTS')).argParser(integer(0, 1000)),
     new Option('--lockout-seconds <s>', 'how long a locked account stays locked (0 disables)').env(env('LOCKOUT_SECONDS')).argParser(integer(0, 31_536_000)),
-    new Option('--admin-password <password>', 'password of haiadmin when the store is seeded').env(env('ADMIN_PASSWORD')).argParser(nonEmpty),
-    new Option('--operator-password <password>', 'password of operator when the store is seeded').env(env('OPERATOR_PASSWORD')).argParser(nonEmpty),
-    new Option('--viewer-password <password>', 'password of user when the store is seeded').env(env('VIEWER_PASSWORD')).argParser(nonEmpty),
-    new Option('--password-policy <on|off>', 'enforce the device password policy on API-set passwords').env(env('PASSWORD_POLICY')).argParser(onOff),
+    new Option('--admin-password <password>', 'password of haiadmin when the store is seeded (default: krakenapi)').env(env('ADMIN_PASSWORD')).argParser(nonEmpty),
+    new Option('--operator-password <password>', 'password of operator when the store is seeded (default: krakenapi)').env(env('OPERATOR_PASSWORD')).argParser(nonEmpty),
+    new Option('--viewer-password <password>', 'password of user when the store is seeded (default: krakenapi)').env(env('VIEWER_PASSWORD')).argParser(nonEmpty),
+    new Option('--password-policy <on|off>', 'enforce the device password policy on API-set passwords (default: on)').env(env('PASSWORD_POLICY')).argParser(onOff),
     new Option('--transition-ms <ms>', 'duration of each stream start/stop transition').env(env('TRANSITION_MS')).argParser(integer(0, 600_000)),
     new Option('--reboot-ms <ms>', 'how long a reboot keeps the API unavailable').env(env('REBOOT_MS')).argParser(integer(0, 600_000)),
     new Option('--seed <n>', 'seed of the statistics generator (deterministic values)').env(env('SEED')).argParser(integer(0, 2 ** 31 - 1)),
@@ -142,7 +142,13 @@ export function loadConfig (argv: readonly string[], env: Readonly<Record<string
     .exitOverride()
     .configureOutput({ writeOut: (s) => { output += s }, writeErr: (s) => { output += s } })
     .allowExcessArguments(false)
-  for (const option of options()) program.addOption(option)
+  for (const option of options()) {
+    // Shown in --help; resolveConfig() fills the same defaults for programmatic use.
+    const key = option.attributeName() as keyof Config
+    const value = defaults[key]
+    if (value !== undefined && typeof value !== 'boolean' && !key.endsWith('Password')) option.default(value)
+    program.addOption(option)
+  }
 
   // commander reads option environment variables from process.env only; this keeps `env` explicit.
   const saved = process.env
