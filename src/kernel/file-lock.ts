@@ -1,7 +1,13 @@
 // An exclusive lock on a data file: `<file>.lock` holds the pid of its owner, so two emulators
 // (or two stores in one process) never interleave writes to the same journal by accident.
 import fs from 'node:fs/promises'
+import path from 'node:path'
 import { StoreLoadError } from './store-load-error.ts'
+
+// Locks held by this process. A lock naming our own pid but absent from here was left by an
+// earlier process that had the same pid, as happens to pid 1 in a restarted container.
+const held = new Set<string>()
+let counter = 0
 
 function isAlive (pid: number): boolean {
   try {
@@ -26,16 +32,23 @@ async function readOwner (lock: string): Promise<number | undefined> {
 /** Takes the lock or throws a StoreLoadError naming the owner. Returns the release function. */
 export async function acquireLock (file: string): Promise<() => Promise<void>> {
   const lock = `${file}.lock`
-  const mine = `${lock}.${process.pid}`
+  const key = path.resolve(lock)
+  const mine = `${lock}.${process.pid}.${counter++}`
   // The pid is written to a private file first and then hard-linked into place: link fails
   // with EEXIST like open(wx), but a lock never exists without its pid, so nobody can mistake a
   // lock being written for a stale empty one.
-  await fs.writeFile(mine, `${process.pid}\n`, { flag: 'w' })
+  try {
+    await fs.writeFile(mine, `${process.pid}\n`, { flag: 'w' })
+  } catch (err) {
+    throw new StoreLoadError(`${lock}: cannot create the lock file (${(err as Error).message})`, { cause: err })
+  }
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await fs.link(mine, lock)
+        held.add(key)
         return async () => {
+          held.delete(key)
           // Only remove the lock if it is still ours (it may have been taken over by hand).
           if (await readOwner(lock) === process.pid) await fs.rm(lock, { force: true })
         }
@@ -43,7 +56,8 @@ export async function acquireLock (file: string): Promise<() => Promise<void>> {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreLoadError(`${lock}: cannot create the lock file (${(err as Error).message})`, { cause: err })
       }
       const owner = await readOwner(lock)
-      if (owner !== undefined && isAlive(owner)) {
+      const live = owner === process.pid ? held.has(key) : owner !== undefined && isAlive(owner)
+      if (live) {
         throw new StoreLoadError(`${file}: in use by process ${owner} (lock file ${lock}); stop it, or remove the lock file if that process is not an emulator`)
       }
       // approximation: taking over a stale lock is racy if two processes do it at the same

@@ -1,8 +1,6 @@
 // Structural checks shared by loading (snapshot file, journal lines) and by the write path
 // (commit, replace). They return a sentence instead of throwing so each caller can prefix it
 // with its own context (a file name, an op index).
-import type { Op } from './store.ts'
-
 export const DB_FORMAT = 'kraken-emulator/1'
 
 function isRecord (value: unknown): value is Record<string, unknown> {
@@ -68,7 +66,3 @@ export function findOpsProblem (ops: unknown, idField: (collection: string) => s
   return undefined
 }
 
-/** Narrowing helper for journal replay: the ops passed findOpsProblem. */
-export function isOpList (ops: unknown, idField: (collection: string) => string): ops is Op[] {
-  return findOpsProblem(ops, idField) === undefined
-}

@@ -74,7 +74,12 @@ export class JournalFile {
  *  or an unparseable final line) is reported in `tornBytes` and skipped; a bad line anywhere
  *  else cannot come from a crash, so it is corruption and raises a StoreLoadError. */
 export async function readJournal (file: string, idField: (collection: string) => string): Promise<{ entries: JournalEntry[], tornBytes: number }> {
-  const text = await fs.readFile(file, 'utf8')
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (err) {
+    throw new StoreLoadError(`${file}: cannot read (${(err as Error).message})`, { cause: err })
+  }
   const lines = text.split('\n')
   // After the last newline: '' when the file ends cleanly, else a partially written line.
   const tail = lines.pop() ?? ''

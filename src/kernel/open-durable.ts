@@ -1,7 +1,94 @@
-import type { MemoryState } from './memory-state.ts'
-import type { Durability } from './state-store.ts'
+// Opening a durable store: lock, load the snapshot, replay the journals, then (only once all of
+// that succeeded) tidy up. Every check happens before the first write, so a file that fails to
+// load is left exactly as it was for the user to inspect.
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { Low } from 'lowdb'
+import { DurableWriter } from './durable-writer.ts'
+import { acquireLock } from './file-lock.ts'
+import { findDbProblem } from './find-db-problem.ts'
+import { JournalFile, journalPath, listJournals, readJournal } from './journal.ts'
+import { MemoryState } from './memory-state.ts'
+import { SnapshotFile, type SnapshotDoc } from './snapshot-file.ts'
+import { StoreLoadError } from './store-load-error.ts'
 import type { StoreOptions } from './store.ts'
 
-export async function openDurable (_options: StoreOptions & { file: string }): Promise<{ state: MemoryState, writer: Durability }> {
-  throw new Error('durable mode: not implemented yet')
+export async function openDurable (options: StoreOptions & { file: string }): Promise<{ state: MemoryState, writer: DurableWriter }> {
+  const { compactBytes } = options
+  if (compactBytes !== undefined && !(compactBytes > 0)) throw new Error(`compactBytes must be positive (got ${compactBytes})`)
+  await fs.mkdir(path.dirname(options.file), { recursive: true })
+  const releaseLock = await acquireLock(options.file)
+  try {
+    return await recover(options, releaseLock)
+  } catch (err) {
+    await releaseLock()
+    throw err
+  }
+}
+
+async function recover (options: StoreOptions & { file: string }, releaseLock: () => Promise<void>): Promise<{ state: MemoryState, writer: DurableWriter }> {
+  const { file, idField } = options
+  const snapshot = new SnapshotFile(file, idField)
+  const low = new Low<SnapshotDoc | null>(snapshot, null)
+  await low.read()
+  const journals = await listJournals(file)
+  const loaded = low.data ?? await seedFile(options, low, journals)
+  low.data = null
+
+  const state = new MemoryState(loaded, idField)
+  let seq = loaded.seq
+  let replayed = false
+  // Journals older than the snapshot were superseded by it (a crash came before their removal).
+  const live = journals.filter(generation => generation >= loaded.generation)
+  for (const generation of live) {
+    const { entries, tornBytes } = await readJournal(journalPath(file, generation), idField)
+    replayed ||= entries.length > 0 || tornBytes > 0
+    for (const entry of entries) {
+      // Lines pending when a snapshot was cut are in both; apply each commit once.
+      if (entry.seq <= seq) continue
+      state.apply(entry.ops)
+      seq = entry.seq
+    }
+  }
+  if (options.check !== undefined) {
+    try {
+      options.check(state.view())
+    } catch (err) {
+      throw new StoreLoadError(`${file}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  // Loaded: from here on the files may change. A replayed journal (maybe with a torn last line)
+  // is folded into a new snapshot generation, which also truncates the torn line away.
+  let generation = loaded.generation
+  if (replayed) {
+    generation = Math.max(generation, ...live) + 1
+    const { format, fixture, collections, singletons } = state.view()
+    low.data = { format, fixture, generation, seq, collections, singletons }
+    await low.write()
+    low.data = null
+  }
+  for (const old of journals) {
+    if (old !== generation) await fs.rm(journalPath(file, old), { force: true })
+  }
+  await fs.rm(`${file}.tmp`, { force: true })
+  const journal = await JournalFile.open(file, generation)
+  const writer = new DurableWriter({ file, state, low, snapshot, journal, seq, snapshotSeq: seq, compactBytes: options.compactBytes, releaseLock })
+  return { state, writer }
+}
+
+/** No data file: the seed becomes snapshot generation 1, written durably before anything else. */
+async function seedFile (options: StoreOptions & { file: string }, low: Low<SnapshotDoc | null>, journals: number[]): Promise<SnapshotDoc> {
+  if (journals.length > 0) {
+    // We always write the snapshot before any journal, so these belong to some other data.
+    const names = journals.map(generation => path.basename(journalPath(options.file, generation))).join(', ')
+    throw new StoreLoadError(`${options.file}: missing, but journal files exist beside it (${names}); restore the data file or remove them`)
+  }
+  const db = options.seed()
+  const problem = findDbProblem(db, options.idField)
+  if (problem !== undefined) throw new Error(`seed: ${problem}`)
+  const doc: SnapshotDoc = { format: db.format, fixture: db.fixture, generation: 1, seq: 0, collections: db.collections, singletons: db.singletons }
+  low.data = doc
+  await low.write()
+  return doc
 }
