@@ -22,7 +22,7 @@ import { Lockout } from './auth/lockout.ts'
 import { registerEmulatorRoutes } from './emulator-routes.ts'
 import { resources } from './resources/index.ts'
 import { registerSystemRoutes } from './system/index.ts'
-import { createStreamRuntime, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
+import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
 import { checkDb } from './check-db.ts'
 import { Seeder } from './seed.ts'
 import type { Services } from './services.ts'
@@ -103,6 +103,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   await registerApidoc(app)
   installErrorHandler(app)
   installTransport(app, routeIndex)
+  installRebootGate(app, () => services)
   installSessionGuard(app, () => services.sessions)
 
   registerLoginRoutes(app, () => services)
@@ -123,6 +124,8 @@ async function openSeeded (config: Config, registry: Registry, seeder: Seeder): 
   // Built up front because seeding is synchronous in the store and hashing is not; the hashes
   // are cached for every later reset, so the work is not wasted.
   const seed = await seeder.db(config.fixture)
+  // The store checks only data it loads from a file; a fixture is checked here, before it is used.
+  checkDb(seed, registry)
   return openStore({
     file: config.inMemory ? undefined : config.data,
     seed: () => seed,

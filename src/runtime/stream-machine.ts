@@ -1,0 +1,169 @@
+import type { Clock } from '../kernel/clock.ts'
+import { conflict, notFound } from '../kernel/errors.ts'
+import type { Item, Store } from '../kernel/store.ts'
+import { assertFreeEncoder } from './license.ts'
+import { profileOf, sessionKindOf, type SessionKind } from './stream-profile.ts'
+import { StreamSignal, idleStatistics, type Counters, type Span, type StreamStatistics } from './stream-statistics.ts'
+
+export type StreamStatus = 'stopped' | 'starting' | 'running' | 'stopping' | 'error'
+
+/** One stream that is not plainly stopped. A stopped stream has no entry at all. */
+interface Run {
+  status: Exclude<StreamStatus, 'stopped'>
+  subStatus: string
+  kind: SessionKind
+  signal: StreamSignal | undefined
+  /** Clock time (ms) the stream reached `running`. */
+  runningSince: number | undefined
+  /** Raw counters at the last statistics reset of this run. */
+  baseline: Counters | undefined
+  /** Cancels the pending transition. */
+  cancel: (() => void) | undefined
+}
+
+export interface MachineDeps {
+  store: () => Store
+  clock: Clock
+  /** Clock time (ms) that signals count from: small numbers keep every digit of the sums. */
+  epoch: number
+  transitionMs: () => number
+  seed: () => number
+}
+
+/**
+ * The stream state machine of kraken-api.md section 6:
+ * stopped -> starting -> running -> stopping -> stopped, each step taking `--transition-ms`
+ * of the clock (0: immediate). State lives in memory only: after a restart every stream is
+ * stopped until auto-start starts it, as on a device that boots.
+ */
+export class StreamMachine {
+  private readonly runs = new Map<string, Run>()
+
+  constructor (private readonly deps: MachineDeps) {}
+
+  state (uuid: string): { status: StreamStatus, sub_status: string } {
+    const run = this.runs.get(uuid)
+    return run === undefined ? { status: 'stopped', sub_status: '' } : { status: run.status, sub_status: run.subStatus }
+  }
+
+  /**
+   * A stream holds its licence session, and may not be changed, from the start request until it
+   * is fully stopped: the encoder process lives through `starting` and `stopping` too [ours].
+   */
+  isActive (uuid: string): boolean {
+    const status = this.runs.get(uuid)?.status
+    return status !== undefined && status !== 'error'
+  }
+
+  activeCount (kind: SessionKind): number {
+    let n = 0
+    for (const [uuid, run] of this.runs) if (run.kind === kind && this.isActive(uuid)) n++
+    return n
+  }
+
+  /** Starts a stream; a no-op when it is already starting or running. Throws 404/409. */
+  start (uuid: string): void {
+    const stream = this.stream(uuid)
+    const current = this.runs.get(uuid)
+    if (current?.status === 'starting' || current?.status === 'running') return
+    if (current?.status === 'stopping') {
+      // approximation: a real device may queue the start; refusing keeps the state machine linear [ours]
+      throw conflict('stream is stopping; start it again once it is stopped', [{ field: 'status', message: 'is stopping' }])
+    }
+    const kind = sessionKindOf(stream)
+    if (kind === 'transcoder') assertFreeEncoder(this.deps.store(), this.activeCount('transcoder'))
+    const run: Run = {
+      status: 'starting',
+      subStatus: '',
+      kind,
+      signal: new StreamSignal(profileOf(this.deps.store(), stream), this.deps.seed(), uuid),
+      runningSince: undefined,
+      baseline: undefined,
+      cancel: undefined
+    }
+    this.runs.set(uuid, run)
+    this.after(run, () => {
+      run.status = 'running'
+      run.runningSince = this.deps.clock.now()
+    })
+  }
+
+  /** Stops a stream; a no-op when it is already stopping or stopped. A start in progress is aborted. */
+  stop (uuid: string): void {
+    this.stream(uuid)
+    const run = this.runs.get(uuid)
+    if (run === undefined || run.status === 'stopping') return
+    run.cancel?.()
+    if (run.status === 'error') {
+      this.runs.delete(uuid)
+      return
+    }
+    run.status = 'stopping'
+    run.runningSince = undefined
+    this.after(run, () => { if (this.runs.get(uuid) === run) this.runs.delete(uuid) })
+  }
+
+  /** Marks a stream that could not start (auto-start beyond the licence): status `error` with the reason. */
+  fail (uuid: string, reason: string, kind: SessionKind): void {
+    this.runs.get(uuid)?.cancel?.()
+    this.runs.set(uuid, { status: 'error', subStatus: reason, kind, signal: undefined, runningSince: undefined, baseline: undefined, cancel: undefined })
+  }
+
+  /** Every stream stopped at once, every pending transition cancelled (reset, reboot, close). */
+  stopAll (): void {
+    for (const run of this.runs.values()) run.cancel?.()
+    this.runs.clear()
+  }
+
+  /** The signals of the running streams and their time, for the device load. */
+  running (): Array<{ signal: StreamSignal, span: Span }> {
+    const out: Array<{ signal: StreamSignal, span: Span }> = []
+    for (const run of this.runs.values()) {
+      const span = this.span(run)
+      if (run.signal !== undefined && span !== undefined) out.push({ signal: run.signal, span })
+    }
+    return out
+  }
+
+  statistics (uuid: string): StreamStatistics {
+    const stream = this.stream(uuid)
+    const run = this.runs.get(uuid)
+    const span = this.span(run)
+    if (run?.signal === undefined || span === undefined) return idleStatistics(sessionKindOf(stream) === 'bypass')
+    return run.signal.statistics(span, run.baseline)
+  }
+
+  /** Zeroes the counters of a running stream from now on; a stopped stream's are zero already. */
+  resetStatistics (uuid: string): StreamStatistics {
+    this.stream(uuid)
+    const run = this.runs.get(uuid)
+    const span = this.span(run)
+    if (run?.signal !== undefined && span !== undefined) run.baseline = run.signal.counters(span)
+    return this.statistics(uuid)
+  }
+
+  private span (run: Run | undefined): Span | undefined {
+    if (run?.status !== 'running' || run.runningSince === undefined) return undefined
+    return { since: (run.runningSince - this.deps.epoch) / 1000, now: (this.deps.clock.now() - this.deps.epoch) / 1000 }
+  }
+
+  private stream (uuid: string): Item {
+    const stream = this.deps.store().get('streams', uuid)
+    if (stream === undefined) throw notFound(`stream '${uuid}'`)
+    return stream
+  }
+
+  /** Runs a transition's end after `--transition-ms`; at 0 it happens before the reply. */
+  private after (run: Run, fn: () => void): void {
+    const ms = this.deps.transitionMs()
+    if (ms <= 0) {
+      run.cancel = undefined
+      fn()
+      return
+    }
+    run.cancel = this.deps.clock.setTimeout(() => {
+      run.cancel = undefined
+      fn()
+    }, ms)
+  }
+}
