@@ -25,6 +25,7 @@ import { registerSystemRoutes } from './system/index.ts'
 import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
 import { checkDb } from './check-db.ts'
 import { Seeder } from './seed.ts'
+import { FixtureError } from './fixtures.ts'
 import type { Services } from './services.ts'
 import type { TlsMaterial } from './tls/certificate.ts'
 import { tlsServerOptions } from './tls/certificate.ts'
@@ -125,7 +126,11 @@ async function openSeeded (config: Config, registry: Registry, seeder: Seeder): 
   // are cached for every later reset, so the work is not wasted.
   const seed = await seeder.db(config.fixture)
   // The store checks only data it loads from a file; a fixture is checked here, before it is used.
-  checkDb(seed, registry)
+  try {
+    checkDb(seed, registry)
+  } catch (error) {
+    throw new FixtureError(`fixture '${config.fixture}': ${(error as Error).message}`)
+  }
   return openStore({
     file: config.inMemory ? undefined : config.data,
     seed: () => seed,
