@@ -1,6 +1,20 @@
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../services.ts'
+import { registerSysteminfoRoute } from './systeminfo.ts'
+import { registerNetworkRoutes } from './network-routes.ts'
+import { registerLicenseRoute } from './license.ts'
+import { registerMetricSnapshotRoute } from './metric-snapshot.ts'
+import { registerServicesRoutes } from './services-routes.ts'
+
+export { checkSystemSingletons } from './check-singletons.ts'
+export { nicNames } from './network-routes.ts'
+export { readLicense } from './license.ts'
 
 /** Registers the singleton system endpoints (kraken-api.md section 7). */
-export function registerSystemRoutes (_app: FastifyInstance, _services: () => Services): void {
+export function registerSystemRoutes (app: FastifyInstance, services: () => Services): void {
+  registerSysteminfoRoute(app, services)
+  registerNetworkRoutes(app, services)
+  registerLicenseRoute(app, services)
+  registerMetricSnapshotRoute(app, services)
+  registerServicesRoutes(app, services)
 }
