@@ -3,6 +3,7 @@ import type { Db } from './kernel/store.ts'
 import { compile } from './kernel/validator.ts'
 import { detailsOf } from './kernel/validator.ts'
 import { PARENT_KEY } from './kernel/define-resource.ts'
+import { checkSystemSingletons } from './system/index.ts'
 
 /**
  * Checks a whole Db against the resource schemas: every collection is known, every item matches
@@ -10,6 +11,7 @@ import { PARENT_KEY } from './kernel/define-resource.ts'
  * used on data files at start and on fixtures before they are seeded.
  */
 export function checkDb (db: Db, registry: Registry): void {
+  checkSystemSingletons(db)
   for (const [collection, items] of Object.entries(db.collections)) {
     const resource = registry.get(collection)
     if (resource === undefined) throw new Error(`unknown collection '${collection}'`)

@@ -1,7 +1,7 @@
 import type { Clock } from '../kernel/clock.ts'
 import { conflict, notFound } from '../kernel/errors.ts'
 import type { Item, Store } from '../kernel/store.ts'
-import { assertFreeEncoder } from './license.ts'
+import { assertFreeEncoder, type LicenseView } from './license.ts'
 import { profileOf, sessionKindOf, type SessionKind } from './stream-profile.ts'
 import { StreamSignal, idleStatistics, type Counters, type Span, type StreamStatistics } from './stream-statistics.ts'
 
@@ -23,6 +23,7 @@ interface Run {
 
 export interface MachineDeps {
   store: () => Store
+  license: () => LicenseView
   clock: Clock
   /** Clock time (ms) that signals count from: small numbers keep every digit of the sums. */
   epoch: number
@@ -71,7 +72,7 @@ export class StreamMachine {
       throw conflict('stream is stopping; start it again once it is stopped', [{ field: 'status', message: 'is stopping' }])
     }
     const kind = sessionKindOf(stream)
-    if (kind === 'transcoder') assertFreeEncoder(this.deps.store(), this.activeCount('transcoder'))
+    if (kind === 'transcoder') assertFreeEncoder(this.deps.license(), this.activeCount('transcoder'))
     const run: Run = {
       status: 'starting',
       subStatus: '',

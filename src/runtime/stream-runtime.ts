@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto'
 import { KrakenError } from '../kernel/errors.ts'
 import type { Services } from '../services.ts'
+import { readLicense } from '../system/license.ts'
 import { deviceLoad, type DeviceLoad } from './device-load.ts'
 import { Reboot } from './reboot.ts'
 import { StreamMachine, type StreamStatus } from './stream-machine.ts'
@@ -46,6 +47,7 @@ export function createStreamRuntime (services: () => Services): StreamRuntime {
   let seed: number | undefined
   const machine = new StreamMachine({
     store: () => services().store,
+    license: () => readLicense(services()),
     clock: services().clock,
     epoch: services().startedAt,
     transitionMs: () => services().config.transitionMs,
@@ -76,7 +78,11 @@ export function createStreamRuntime (services: () => Services): StreamRuntime {
       services().sessions.clear()
       machine.stopAll()
     },
-    boot: autoStart
+    boot: () => {
+      // A reboot restarts the device's uptime (systeminfo, metric snapshot, health).
+      services().startedAt = services().clock.now()
+      autoStart()
+    }
   })
 
   return {
