@@ -114,7 +114,8 @@ export function defineResource<S extends TObject> (spec: ResourceSpec<S>): Resou
   const Response = Type.Object(responseProps, { additionalProperties: false, description: spec.description })
   const Summary = Type.Object(pick(n => spec.summary.includes(n)), { additionalProperties: false })
   // A list item is the summary by default and the full item with ?full=true: one schema serves both.
-  const ListItem = Type.Object(Object.fromEntries(Object.entries(responseProps).map(([n, s]) => [n, spec.summary.includes(n) ? s : Type.Optional(s)])), { additionalProperties: false })
+  // No defaults on the optional part: the serializer would write them into every summary.
+  const ListItem = Type.Object(Object.fromEntries(Object.entries(responseProps).map(([n, s]) => [n, spec.summary.includes(n) ? s : Type.Optional(withoutDefault(s))])), { additionalProperties: false })
 
   // Bodies may carry read-only fields (ignored) but never unknown ones.
   const ignored = Type.Optional(Type.Unknown({ description: 'read-only: ignored when sent' }))

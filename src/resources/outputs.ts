@@ -1,0 +1,76 @@
+import { Type, type Static } from 'typebox'
+import { defineResource, type RuleContext } from '../kernel/define-resource.ts'
+import type { Item } from '../kernel/store.ts'
+import { NIC_PATTERN, Name, Tos, Ttl, Url, choice, defaulted, nullable, ref, srtFields } from './fields.ts'
+import { checkNic, refuseIfRunningUses, settle, type Conditional } from './rules.ts'
+import { checkSrt, checkSrtPortFree, completeSrt, srtConditionals } from './srt.ts'
+import { checkStreamsAccept } from './stream-rules.ts'
+import { checkUrl, type UrlShape } from './urls.ts'
+
+export const OUTPUT_PROTOCOLS = ['ts_udp', 'ts_srt', 'ts_tcp', 'rtmp', 'rtsp', 'hls', 'ts_segment_archive'] as const
+type OutputProtocol = typeof OUTPUT_PROTOCOLS[number]
+
+/** Outputs (kraken-api.md section 5). */
+export const OutputSchema = Type.Object({
+  uuid: ref('UUID v4 assigned by the device; read-only'),
+  name: Name('output'),
+  protocol: defaulted(choice(OUTPUT_PROTOCOLS, { default: 'ts_udp', description: 'ts_udp, ts_srt, ts_tcp, rtmp, rtsp, hls or ts_segment_archive (recording in segments, iorouter streams only)' })),
+  url: Url('where the output goes, up to 256 characters: udp://<address>:<port> (ts_udp), tcp://<address>:<port> (ts_tcp), rtmp://... (rtmp), rtsp://... (rtsp), http(s)://... (hls), an absolute path on the device (ts_segment_archive); for ts_srt derived from the SRT settings (what is sent is replaced)'),
+  network_interface: defaulted(Type.String({ pattern: NIC_PATTERN, default: 'auto', description: 'NIC that sends the output: auto (the routing table decides) or a NIC name of system/network' })),
+  mtu: defaulted(Type.Integer({ minimum: 576, maximum: 9000, default: 1500, description: 'largest IP packet sent, 576-9000 bytes' })),
+  ttl: Ttl,
+  tos: Tos,
+  sap_enabled: defaulted(Type.Boolean({ default: false, description: 'announce the output with SAP (Session Announcement Protocol)' })),
+  rtsp_direction: nullable(choice(['push', 'pull'], { description: 'push (to the server in url) or pull (served by the device at url)' }),
+    'RTSP direction; push when null on an rtsp output; rtsp only, null otherwise'),
+  ...srtFields(),
+  srt_overhead: nullable(Type.Integer({ minimum: 5, maximum: 100, description: 'percent, 5-100' }),
+    'SRT bandwidth overhead for retransmissions in %, 5-100; 25 when null on a ts_srt output; null for other protocols')
+}, { additionalProperties: false })
+
+export type Output = Static<typeof OutputSchema>
+
+const URL_SHAPES: Readonly<Record<Exclude<OutputProtocol, 'ts_srt'>, UrlShape>> = {
+  ts_udp: { kind: 'host-port', scheme: 'udp' },
+  ts_tcp: { kind: 'host-port', scheme: 'tcp' },
+  rtmp: { kind: 'uri', schemes: ['rtmp'] },
+  rtsp: { kind: 'uri', schemes: ['rtsp'] },
+  hls: { kind: 'uri', schemes: ['http', 'https'] },
+  ts_segment_archive: { kind: 'path' }
+}
+
+const CONDITIONALS: readonly Conditional[] = [
+  { field: 'rtsp_direction', applies: i => i.protocol === 'rtsp', when: i => `protocol is ${String(i.protocol)}` },
+  ...srtConditionals(['srt_overhead'])
+]
+
+/** The item as it will be stored: protocol defaults filled, fields of other protocols null. */
+function completeOutput (ctx: RuleContext, next: Item, previous: Item | undefined): Item {
+  let item = completeSrt(next, { srt_overhead: 25 })
+  if (item.protocol === 'rtsp' && item.rtsp_direction === null) item = { ...item, rtsp_direction: 'push' }
+  return settle(ctx, item, previous, CONDITIONALS)
+}
+
+function validateOutput (ctx: RuleContext, next: Item, previous: Item | undefined): void {
+  if (previous !== undefined) refuseIfRunningUses(ctx, 'outputs', 'output', String(previous.uuid))
+  const item = completeOutput(ctx, next, previous)
+  const protocol = item.protocol as OutputProtocol
+  if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol)
+  checkNic(ctx.store, 'network_interface', item.network_interface, true)
+  checkSrt(item)
+  checkSrtPortFree(ctx, item, 'output')
+  if (previous !== undefined) checkStreamsAccept(ctx, 'outputs', item)
+}
+
+export const outputs = defineResource({
+  singular: 'output',
+  plural: 'outputs',
+  description: 'A destination of a stream: TS over UDP, SRT or TCP, RTMP, RTSP, HLS or a segment archive',
+  schema: OutputSchema,
+  readOnly: ['uuid'],
+  writeOnly: ['srt_passphrase'],
+  summary: ['uuid', 'name', 'protocol', 'url'],
+  unique: ['name'],
+  validate: validateOutput,
+  toStored: (ctx, next, previous) => completeOutput(ctx, next, previous)
+})
