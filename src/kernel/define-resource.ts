@@ -46,6 +46,11 @@ export interface ResourceSpec<S extends TObject = TObject> {
   initial?: () => Partial<Static<S>>
   /** Device rules: throw a KrakenError to refuse. `previous` is undefined on create. */
   validate?: (ctx: RuleContext, next: Item, previous: Item | undefined) => void
+  /**
+   * Refuses any change (PUT or DELETE) of an existing item before its body is even validated:
+   * a running stream answers 409 "stop it first" whatever the body says.
+   */
+  beforeChange?: (ctx: RuleContext, previous: Item) => void
   /** Turns a validated item into what is stored (hash a password, drop a write-only field). */
   toStored?: (ctx: RuleContext, next: Item, previous: Item | undefined) => Item | Promise<Item>
   /** Refuses a delete by throwing. */

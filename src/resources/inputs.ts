@@ -54,7 +54,6 @@ function completeInput (ctx: RuleContext, next: Item, previous: Item | undefined
 }
 
 function validateInput (ctx: RuleContext, next: Item, previous: Item | undefined): void {
-  if (previous !== undefined) refuseIfRunningUses(ctx, 'inputs', 'input', String(previous.uuid))
   const item = completeInput(ctx, next, previous)
   const protocol = item.protocol as InputProtocol
   if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol)
@@ -85,5 +84,6 @@ export const inputs = defineResource({
   summary: ['uuid', 'name', 'protocol', 'url'],
   unique: ['name'],
   validate: validateInput,
+  beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'inputs', 'input', String(previous.uuid)),
   toStored: (ctx, next, previous) => completeInput(ctx, next, previous)
 })

@@ -49,7 +49,6 @@ const CONDITIONALS: readonly Conditional[] = ['udp_port', 'multicast_address'].m
 const isNetwork = (item: Item): boolean => item.input_method === 'network'
 
 function validateMetadata (ctx: RuleContext, next: Item, previous: Item | undefined): void {
-  if (previous !== undefined) refuseIfRunningUses(ctx, 'metadata', 'metadata source', String(previous.uuid))
   const item = settle(ctx, next, previous, CONDITIONALS)
   if (item.input_method === 'video_source' && item.data_format !== 'klv') throw invalid('data_format', 'must be klv when input_method is video_source')
   if (isNetwork(item)) requireSet(item, 'udp_port', 'input_method is network')
@@ -86,5 +85,6 @@ export const metadata = defineResource({
   summary: ['uuid', 'name', 'input_method', 'data_format'],
   unique: ['name'],
   validate: validateMetadata,
+  beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'metadata', 'metadata source', String(previous.uuid)),
   toStored: (ctx, next, previous) => settle(ctx, next, previous, CONDITIONALS)
 })

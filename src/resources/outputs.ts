@@ -52,7 +52,6 @@ function completeOutput (ctx: RuleContext, next: Item, previous: Item | undefine
 }
 
 function validateOutput (ctx: RuleContext, next: Item, previous: Item | undefined): void {
-  if (previous !== undefined) refuseIfRunningUses(ctx, 'outputs', 'output', String(previous.uuid))
   const item = completeOutput(ctx, next, previous)
   const protocol = item.protocol as OutputProtocol
   if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol)
@@ -72,5 +71,6 @@ export const outputs = defineResource({
   summary: ['uuid', 'name', 'protocol', 'url'],
   unique: ['name'],
   validate: validateOutput,
+  beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'outputs', 'output', String(previous.uuid)),
   toStored: (ctx, next, previous) => completeOutput(ctx, next, previous)
 })

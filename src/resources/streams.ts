@@ -52,8 +52,7 @@ function checkOutputsFree (ctx: RuleContext, stream: Item): void {
   }
 }
 
-function validateStream (ctx: RuleContext, next: Item, previous: Item | undefined): void {
-  if (previous !== undefined) refuseIfActive(ctx, previous)
+function validateStream (ctx: RuleContext, next: Item): void {
   checkStreamShape(next, (collection, id) => ctx.store.get(collection, id))
   checkOutputsFree(ctx, next)
 }
@@ -69,7 +68,7 @@ export const streams = defineResource({
   references: { input: 'inputs', transcoder: 'transcoders', passthru_uuid: 'outputs', outputs: 'outputs', metadatas: 'metadata' },
   initial: () => ({ status: 'stopped' as const, sub_status: '' }),
   validate: validateStream,
-  beforeDelete: refuseIfActive,
+  beforeChange: refuseIfActive,
   // Status lives in the runtime (memory), never in the data file: every response shows it live.
   present: (request, item) => ({ ...item, ...servicesOf(request).runtime.state(String(item.uuid)) })
 })

@@ -33,8 +33,7 @@ function checkDimension (item: Item, field: 'width' | 'height', min: number, max
   if (value % 2 !== 0) throw invalid(field, 'must be even (4:2:0 video has 2x2 chroma blocks)')
 }
 
-function validateTranscoder (ctx: RuleContext, next: Item, previous: Item | undefined): void {
-  if (previous !== undefined) refuseIfRunningUses(ctx, 'transcoders', 'transcoder', String(previous.uuid))
+function validateTranscoder (_ctx: RuleContext, next: Item): void {
   checkDimension(next, 'width', 128, 1920)
   checkDimension(next, 'height', 96, 1080)
   // [ours] one axis kept and the other scaled would distort the picture.
@@ -62,5 +61,6 @@ export const transcoders = defineResource({
   readOnly: ['uuid'],
   summary: ['uuid', 'name', 'format', 'video_bitrate', 'width', 'height'],
   unique: ['name'],
-  validate: validateTranscoder
+  validate: validateTranscoder,
+  beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'transcoders', 'transcoder', String(previous.uuid))
 })
