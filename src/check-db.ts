@@ -7,7 +7,7 @@ import { checkSystemSingletons } from './system/index.ts'
 
 /**
  * Checks a whole Db against the resource schemas: every collection is known, every item matches
- * its schema and nested items name an existing parent. Throws one Error naming the first problem;
+ * its schema and nested items name an existing parent; fills each item's missing defaults in. Throws one Error naming the first problem;
  * used on data files at start and on fixtures before they are seeded.
  */
 export function checkDb (db: Db, registry: Registry): void {
@@ -19,10 +19,14 @@ export function checkDb (db: Db, registry: Registry): void {
     for (const [index, item] of items.entries()) {
       const { [PARENT_KEY]: parent, ...fields } = item
       for (const f of resource.spec.internal ?? []) delete fields[f]
-      if (!validate(structuredClone(fields))) {
+      const checked = structuredClone(fields)
+      if (!validate(checked)) {
         const d = detailsOf(validate.errors ?? [])[0]
         throw new Error(`${collection}[${index}] (${String(item[resource.idField])}): ${d === undefined ? 'does not match its schema' : `${d.field} ${d.message}`}`)
       }
+      // Validation filled the schema defaults in: keep them, so every key of every item exists
+      // (a fixture or an older data file may leave optional fields out).
+      for (const [key, value] of Object.entries(checked)) if (!(key in item)) item[key] = value
       if (resource.parent !== undefined) {
         if (typeof parent !== 'string' || db.collections[resource.parent.collection]?.some(p => p[resource.parent!.idField] === parent) !== true) {
           throw new Error(`${collection}[${index}]: its parent ${resource.parent.singular} '${String(parent)}' does not exist`)

@@ -116,7 +116,10 @@ export function defineResource<S extends TObject> (spec: ResourceSpec<S>): Resou
   const required = new Set((spec.schema as { required?: string[] }).required ?? [])
 
   const responseProps = pick(n => !hidden.has(n))
+  // Every key is always present in a response (field clients crash on a missing one), so the
+  // document says so even for fields a body may leave out.
   const Response = Type.Object(responseProps, { additionalProperties: false, description: spec.description })
+  ;(Response as { required?: string[] }).required = Object.keys(responseProps)
   const Summary = Type.Object(pick(n => spec.summary.includes(n)), { additionalProperties: false })
   // A list item is the summary by default and the full item with ?full=true: one schema serves both.
   // No defaults on the optional part: the serializer would write them into every summary.
