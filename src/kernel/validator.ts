@@ -63,7 +63,7 @@ export function detailsOf (errors: readonly ErrorObject[]): ErrorDetail[] {
     } else if (e.keyword === 'const') {
       message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`
     }
-    if (field === '') field = '(body)'
+    if (field === '') field = 'body'
     // A union reports every branch; the first branch's complaint is kept unless a later one is
     // more specific than "must match a schema in anyOf".
     const previous = byField.get(field)

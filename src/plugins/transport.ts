@@ -22,6 +22,19 @@ export function installTransport (app: FastifyInstance, routes: RouteIndex): voi
     return payload
   })
 
+  // Clients that always send `Content-Type: application/json` do so on body-less calls too
+  // (logout, start, stop): an empty JSON body is no body, not malformed JSON. Prototype
+  // poisoning keys are still refused, as by Fastify's own parser.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, function jsonOrNothing (request, body, done) {
+    if (typeof body === 'string' && body.trim() === '') {
+      done(null, undefined)
+      return
+    }
+    parseJson(request, body as string, done)
+  })
+
   // Fastify only refuses a body it cannot parse; a write that declares a body schema must also
   // *say* it is JSON, even when empty (kraken-api.md section 1).
   app.addHook('preValidation', async function requireJson (request: FastifyRequest) {
