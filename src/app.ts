@@ -74,6 +74,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   app.addSchema(ErrorEnvelope)
   await app.register(fastifyCookie)
 
+  const routeIndex = new RouteIndex()
+  routeIndex.attach(app)
   const services: Services = {
     config,
     clock,
@@ -81,6 +83,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     store,
     sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat),
     lockout: new Lockout(clock, config.lockoutAttempts, config.lockoutSeconds),
+    routes: routeIndex,
     runtime: undefined as unknown as Services['runtime'], // set just below: the runtime needs the services it belongs to
     log: app.log,
     startedAt: clock.now(),
@@ -99,8 +102,6 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   services.runtime = createStreamRuntime(() => services)
   app.decorate('kraken', services)
 
-  const routeIndex = new RouteIndex()
-  routeIndex.attach(app)
   await registerApidoc(app)
   installErrorHandler(app)
   installTransport(app, routeIndex)

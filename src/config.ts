@@ -163,9 +163,11 @@ export function loadConfig (argv: readonly string[], env: Readonly<Record<string
     process.env = saved
   }
   const raw = program.opts<Record<string, unknown>>()
-  // commander passes env-provided booleans as strings for flags without arguments; accept the usual spellings.
-  if (typeof raw.inMemory === 'string') {
-    try { raw.inMemory = onOff(raw.inMemory) } catch { return { kind: 'exit', code: 2, output: 'error: KRAKEN_IN_MEMORY expects on or off' } }
+  // commander sets a flag without argument to true whenever its variable is *present*, so
+  // KRAKEN_IN_MEMORY=false would mean "in memory": read the value ourselves (empty = unset).
+  if (program.getOptionValueSource('inMemory') === 'env') {
+    const value = env.KRAKEN_IN_MEMORY ?? ''
+    try { raw.inMemory = value === '' ? undefined : onOff(value) } catch { return { kind: 'exit', code: 2, output: 'error: KRAKEN_IN_MEMORY expects on or off' } }
   }
   return { kind: 'config', config: resolveConfig(raw as Partial<Config>) }
 }
@@ -175,4 +177,19 @@ let cachedVersion: string | undefined
 export function version (): string {
   cachedVersion ??= (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
   return cachedVersion
+}
+
+/** Every option as documented (the README's table is generated from this). */
+export function optionTable (): Array<{ flags: string, env: string, defaultValue: string, description: string }> {
+  return options().map(option => {
+    const key = option.attributeName() as keyof Config
+    const value = defaults[key]
+    const described = /\(default: ([^)]*)\)$/.exec(option.description)
+    return {
+      flags: option.flags,
+      env: option.envVar ?? '',
+      defaultValue: described?.[1] ?? (value === undefined ? '' : `\`${String(value)}\``),
+      description: option.description.replace(/ \(default: [^)]*\)$/, '')
+    }
+  })
 }

@@ -6,6 +6,7 @@ import type { Store } from './kernel/store.ts'
 import type { SessionStore } from './auth/sessions.ts'
 import type { Lockout } from './auth/lockout.ts'
 import type { StreamRuntime } from './runtime/stream-runtime.ts'
+import type { RouteIndex } from './plugins/route-index.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -19,6 +20,8 @@ export interface Services {
   sessions: SessionStore
   lockout: Lockout
   runtime: StreamRuntime
+  /** Every route of the app, with its roles (filled while routes register). */
+  routes: RouteIndex
   log: FastifyBaseLogger
   /** Restores a fixture (the active one by default), ends every session; resolves once durable. */
   reset: (fixture?: string) => Promise<void>

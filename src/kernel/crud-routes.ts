@@ -8,6 +8,7 @@ import {
 import { KrakenError, conflict, invalid, notFound } from './errors.ts'
 import { errorResponses, guardedErrors, NoContent } from './schemas.ts'
 import { assertValid } from './validator.ts'
+import { assertSessionLive } from '../auth/session-guard.ts'
 import type { Registry } from './registry.ts'
 import type { Item, Op, Store } from './store.ts'
 
@@ -33,10 +34,12 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       app.get(collectionRoute(r), {
         config: { roles: readRoles },
         schema: {
-          ...base, operationId: `list${name}`, summary: `List ${r.plural}`,
+          ...base, operationId: `list${name}`, summary: `List ${r.label}s`,
           description: `Minimal items (${r.summary.join(', ')}); \`?full=true\` returns full items.`,
           params: CollectionParams,
-          querystring: Type.Object({ full: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'full items instead of the minimal representation' })) }, { additionalProperties: false }),
+          // [ours] unknown query parameters (a client's cache buster) are ignored, as web servers do;
+          // only `full` is checked.
+          querystring: Type.Object({ full: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'full items instead of the minimal representation' })) }, { additionalProperties: true, description: 'other parameters (a cache buster) are ignored' }),
           response: { 200: r.schemas.List, ...errorResponses(400, ...guardedErrors) }
         }
       }, async function listItems (request: FastifyRequest) {
@@ -57,7 +60,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       app.post(collectionRoute(r), {
         config: { roles: writeRoles },
         schema: {
-          ...base, operationId: `create${one}`, summary: `Create a ${r.singular}`,
+          ...base, operationId: `create${one}`, summary: `Create ${a(r.label)}`,
           params: CollectionParams,
           body: r.schemas.Create,
           response: { 201: r.schemas.Response, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
@@ -78,6 +81,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         r.spec.validate?.(ctx, item, undefined)
         let stored = r.spec.toStored === undefined ? item : await r.spec.toStored(ctx, item, undefined)
         if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
+        assertSessionLive(request)
         await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
         const ids = [...parentIds(r, params), id]
         return reply.code(201).header('location', itemUrl(r, ids)).send(presented(r, request, stored))
@@ -88,7 +92,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       app.get(itemRoute(r), {
         config: { roles: readRoles },
         schema: {
-          ...base, operationId: `get${one}`, summary: `Read a ${r.singular}`,
+          ...base, operationId: `get${one}`, summary: `Read ${a(r.label)}`,
           params: ItemParams,
           response: { 200: r.schemas.Response, ...errorResponses(...guardedErrors) }
         }
@@ -101,7 +105,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       app.put(itemRoute(r), {
         config: { roles: writeRoles },
         schema: {
-          ...base, operationId: `update${one}`, summary: `Change a ${r.singular}`,
+          ...base, operationId: `update${one}`, summary: `Change ${a(r.label)}`,
           description: 'Merges the given fields over the stored item, then validates the whole result. Read-only fields are ignored.',
           params: ItemParams,
           body: r.schemas.Update,
@@ -111,6 +115,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         const params = request.params as Params
         const s = store()
         const previous = findItem(s, r, params, request)
+        r.spec.beforeChange?.(ruleContext(s, request, r, previous[PARENT_KEY] as string | undefined), previous)
         const body = withoutReadOnly(r, request.body as Item)
         delete body[r.idField]
         const next: Item = { ...previous, ...body }
@@ -123,6 +128,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         let stored = r.spec.toStored === undefined ? next : await r.spec.toStored(ctx, next, previous)
         if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
         const id = String(previous[r.idField])
+        assertSessionLive(request)
         await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
         return presented(r, request, stored)
       })
@@ -132,7 +138,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       app.delete(itemRoute(r), {
         config: { roles: writeRoles },
         schema: {
-          ...base, operationId: `delete${one}`, summary: `Delete a ${r.singular} (and everything under it)`,
+          ...base, operationId: `delete${one}`, summary: `Delete ${a(r.label)}${registry.childrenOf(r).length > 0 ? ' and everything under it' : ''}`,
           params: ItemParams,
           response: { 204: NoContent, ...errorResponses(409, ...guardedErrors) }
         }
@@ -140,8 +146,10 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         const s = store()
         const item = findItem(s, r, request.params as Params, request)
         const ctx = ruleContext(s, request, r, item[PARENT_KEY] as string | undefined)
+        r.spec.beforeChange?.(ctx, item)
         checkNotReferenced(s, registry, r, item)
         r.spec.beforeDelete?.(ctx, item)
+        assertSessionLive(request)
         await s.commit(deleteOps(s, registry, r, String(item[r.idField])))
         return reply.code(204).send()
       })
@@ -263,6 +271,11 @@ function checkNotReferenced (s: Store, registry: Registry, target: Resource, ite
   if (users.length > 0) {
     throw conflict(`${target.singular} is in use by ${users.join(', ')}`, users.map(u => ({ field: target.idField, message: `used by ${u}` })))
   }
+}
+
+/** "a stream", "an input". */
+function a (noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`
 }
 
 function pascal (name: string): string {

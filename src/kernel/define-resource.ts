@@ -23,6 +23,8 @@ export interface ResourceSpec<S extends TObject = TObject> {
   plural: string
   /** OpenAPI tag; defaults to the plural with a capital. */
   tag?: string
+  /** The noun people use in sentences ("metadata source"); defaults to the singular. */
+  label?: string
   description: string
   /** The whole stored item: every field, with ranges, defaults and descriptions. */
   schema: S
@@ -72,6 +74,7 @@ export interface Resource {
   singular: string
   plural: string
   tag: string
+  label: string
   /** The store collection; nested resources are namespaced by their parent's. */
   collection: string
   idField: string
@@ -139,6 +142,7 @@ export function defineResource<S extends TObject> (spec: ResourceSpec<S>): Resou
     singular: spec.singular,
     plural: spec.plural,
     tag: spec.tag ?? spec.plural[0]!.toUpperCase() + spec.plural.slice(1),
+    label: spec.label ?? spec.singular,
     collection: spec.parent === undefined ? spec.plural : `${spec.parent.collection}.${spec.plural}`,
     idField,
     serverAssignsId,

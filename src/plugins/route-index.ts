@@ -1,15 +1,28 @@
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way'
 import type { FastifyInstance } from 'fastify'
+import type { Role } from '../auth/roles.ts'
+
+export interface RouteInfo {
+  method: string
+  url: string
+  /** Roles the route allows; undefined: any session (or none, outside /apis/v2). */
+  roles: readonly Role[] | undefined
+  operationId: string | undefined
+  summary: string | undefined
+  /** Left out of /apidoc (static assets, redirects). */
+  hidden: boolean
+}
 
 const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
 /**
  * A copy of the route table that answers "which methods does this path allow?", so an unknown
- * method on a known path gets 405 with `Allow` instead of Fastify's 404.
+ * method on a known path gets 405 with `Allow` instead of Fastify's 404. It also lists every
+ * route with its roles, for the README's endpoint table and the tests that must miss none.
  */
 export class RouteIndex {
   private readonly router = FindMyWay<HTTPVersion.V1>({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true })
-  readonly routes: Array<{ method: string, url: string }> = []
+  readonly routes: RouteInfo[] = []
 
   attach (app: FastifyInstance): void {
     app.addHook('onRoute', (route) => {
@@ -17,7 +30,15 @@ export class RouteIndex {
       for (const method of methods) {
         if (!METHODS.includes(method as HTTPMethod) || route.url.includes('*')) continue
         if (this.routes.some(r => r.method === method && r.url === route.url)) continue
-        this.routes.push({ method, url: route.url })
+        const schema = route.schema as { operationId?: string, summary?: string, hide?: boolean } | undefined
+        this.routes.push({
+          method,
+          url: route.url,
+          roles: route.config?.roles,
+          operationId: schema?.operationId,
+          summary: schema?.summary,
+          hidden: schema?.hide === true || schema === undefined
+        })
         this.router.on(method as HTTPMethod, route.url, () => {})
       }
     })

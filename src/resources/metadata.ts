@@ -78,6 +78,7 @@ function validateMetadata (ctx: RuleContext, next: Item, previous: Item | undefi
 export const metadata = defineResource({
   singular: 'metadata',
   plural: 'metadata',
+  label: 'metadata source',
   tag: 'Metadata',
   description: 'A metadata source: KLV from the video or KLV/CoT over the network',
   schema: MetadataSchema,

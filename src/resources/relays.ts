@@ -34,6 +34,7 @@ function validateRelay (ctx: RuleContext, next: Item, _previous: Item | undefine
 export const relays = defineResource({
   singular: 'relay',
   plural: 'relays',
+  label: 'CoT relay destination',
   tag: 'Metadata',
   description: 'A destination (IPv4 address and UDP port) the CoT of a metadata source is relayed to',
   schema: RelaySchema,
