@@ -18,10 +18,10 @@ function step (name, cmd, args, env = {}) {
 }
 
 const tsc = step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json'])
-tsc.status === 0 ? passed++ : failed++
+if (tsc.status === 0) passed++; else failed++
 
 const lint = step('lint', 'npx', ['eslint', '.'])
-lint.status === 0 ? passed++ : failed++
+if (lint.status === 0) passed++; else failed++
 
 // Browser tests need Debian's chromium. On a developer machine without it we say so and run the
 // rest; in CI a missing browser is a failure, never a silent skip.
