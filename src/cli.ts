@@ -16,21 +16,29 @@ async function main (): Promise<void> {
   const config = parsed.config
   let emulator
   try {
-    emulator = await startEmulator(config)
+    // With --print-ready json, stdout carries the ready line and nothing else: a script reads one
+    // line and may stop reading, so logs go to stderr and can never fill a pipe nobody drains.
+    emulator = await startEmulator({ ...config, ...(config.printReady === 'json' && { logStream: process.stderr }) })
   } catch (error) {
     if (error instanceof CertificateError || error instanceof StoreLoadError || error instanceof FixtureError ||
       (error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') {
-      process.stderr.write(`kraken-emulator: ${(error as Error).message}\n`)
+      // One line, always: a message may quote a file whose content holds line breaks.
+      process.stderr.write(`kraken-emulator: ${(error as Error).message.replace(/\s*[\r\n]+\s*/g, ' ').trim()}\n`)
       process.exit(2)
     }
     throw error
   }
   announce(config, emulator.url, emulator.port, emulator.fingerprint)
+  for (const warning of emulator.warnings) process.stderr.write(`kraken-emulator: WARNING: ${warning}\n`)
   warnAboutDefaults(config)
 
   let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second Ctrl-C means "now": skip the rest of the graceful close (128 + signal number).
+      process.stderr.write(`kraken-emulator: ${signal} again, exiting without waiting for the graceful close\n`)
+      process.exit(signal === 'SIGINT' ? 130 : 143)
+    }
     stopping = true
     emulator.app.log.info({ signal }, 'shutting down')
     emulator.close().then(() => process.exit(0), (error: unknown) => {

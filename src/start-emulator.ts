@@ -1,10 +1,27 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server, Socket } from 'node:net'
 import { buildApp, type AppDeps, type KrakenApp } from './app.ts'
 import { resolveConfig, type Config } from './config.ts'
 import { loadOrCreateCertificate } from './tls/certificate.ts'
 
-export type EmulatorOptions = Partial<Config> & Pick<AppDeps, 'clock' | 'logStream' | 'store'>
+/**
+ * Any CLI option (camelCase, e.g. `transitionMs`), plus in-process extras. Left out, an option
+ * takes the CLI's default, except these test-fixture defaults, so that emulators started side by
+ * side never share a port, a file or a certificate unless asked [ours]:
+ * - `port`: 0 (a free port; read it from `port`/`url`), not 8443;
+ * - `inMemory`: true unless `data` is given (then that file, locked to this emulator);
+ * - the certificate: a fresh one in memory unless `certs` or `cert`/`key` are given;
+ * - `logLevel`: `warn`, so test output is not flooded with request logs.
+ */
+export type EmulatorOptions = Partial<Config> & Pick<AppDeps, 'clock' | 'logStream' | 'store'> & {
+  /**
+   * How long `close()` lets in-flight requests finish before it cuts the remaining connections
+   * (default 5000 ms) [ours]. The port is released at once either way.
+   */
+  closeGraceMs?: number
+}
+
+export const DEFAULT_CLOSE_GRACE_MS = 5000
 
 export interface RunningEmulator {
   /** `https://127.0.0.1:<port>`: the real port, also when started on port 0. */
@@ -14,56 +31,109 @@ export interface RunningEmulator {
   certificate: string
   /** Its SHA-256 fingerprint, as openssl prints it. */
   fingerprint: string
+  /** Problems with a given certificate worth showing (expired, key readable by others...); one line each. */
+  warnings: readonly string[]
   /** The plain-HTTP redirect port, when `httpPort` was given. */
   httpPort: number | undefined
   /** The Fastify app, for `inject()` and for reaching the emulator's services. */
   app: KrakenApp
   /** Restores a fixture (the active one by default); resolves once fully restored. */
   reset: (fixture?: string) => Promise<void>
-  /** Stops listening, finishes in-flight writes, flushes the store. Idempotent. */
+  /**
+   * Stops accepting connections (the port is free as soon as this is called), lets in-flight
+   * requests finish (cutting connections still open after `closeGraceMs`), then flushes and
+   * unlocks the store. Idempotent; safe after a failed test. Rejects only if flushing failed,
+   * and even then the port and the connections are released.
+   */
   close: () => Promise<void>
 }
 
 /** Starts one emulator listening on HTTPS (and the optional redirect port). */
 export async function startEmulator (options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const { clock, logStream, store, ...partial } = options
-  const config = resolveConfig(partial)
+  const { clock, logStream, store, closeGraceMs = DEFAULT_CLOSE_GRACE_MS, ...partial } = options
+  const config = resolveConfig(withFixtureDefaults(partial))
   const tls = await loadOrCreateCertificate({
     certsDir: config.certs,
     certFile: config.cert,
     keyFile: config.key,
     hostname: config.hostname,
-    inMemory: config.inMemory && config.cert === undefined && partial.certs === undefined
+    // The CLI always passes `certs` (./certs by default, as the contract says); an in-process
+    // caller who names no certificate gets its own, so parallel emulators never share one.
+    inMemory: partial.certs === undefined
   })
   const app = await buildApp(config, { tls, ...(clock && { clock }), ...(logStream && { logStream }), ...(store && { store }) })
+  const sockets = trackSockets(app.server)
   let redirect: http.Server | undefined
+  let redirectSockets: Set<Socket> | undefined
   try {
-    await app.listen({ host: config.host, port: config.port, listenTextResolver: () => '' })
-    const port = (app.server.address() as AddressInfo).port
-    const host = urlHost(config.hostname ?? config.host)
-    const url = `https://${host}:${port}`
-    if (config.httpPort !== undefined) redirect = await listenRedirect(config, port)
-    let closing: Promise<void> | undefined
-    return {
-      url,
-      port,
-      certificate: tls.cert,
-      fingerprint: tls.fingerprint,
-      httpPort: redirect === undefined ? undefined : (redirect.address() as AddressInfo).port,
-      app,
-      reset: (fixture?: string) => app.kraken.reset(fixture),
-      close: () => {
-        closing ??= (async () => {
-          if (redirect !== undefined) await new Promise<void>(resolve => redirect!.close(() => resolve()))
-          await app.close()
-        })()
-        return closing
-      }
+    await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` })
+    if (config.httpPort !== undefined) {
+      redirect = http.createServer()
+      redirectSockets = trackSockets(redirect)
+      await listenRedirect(redirect, config, (app.server.address() as AddressInfo).port)
     }
   } catch (error) {
-    redirect?.close()
-    await app.close()
+    // Whatever failed (a port in use, say), give back what was taken: the other port, the store lock.
+    await shutDown(app, redirect, [sockets, redirectSockets], 0).catch((closeError: unknown) => {
+      app.log.error({ err: closeError }, 'cleaning up after a failed start failed too')
+    })
     throw error
+  }
+  const port = (app.server.address() as AddressInfo).port
+  let closing: Promise<void> | undefined
+  return {
+    url: `https://${urlHost(config.hostname ?? config.host)}:${port}`,
+    port,
+    certificate: tls.cert,
+    fingerprint: tls.fingerprint,
+    warnings: tls.warnings ?? [],
+    httpPort: redirect === undefined ? undefined : (redirect.address() as AddressInfo).port,
+    app,
+    reset: (fixture?: string) => app.kraken.reset(fixture),
+    close: () => {
+      closing ??= shutDown(app, redirect, [sockets, redirectSockets], closeGraceMs)
+      return closing
+    }
+  }
+}
+
+/** The options given, over the test-fixture defaults (see EmulatorOptions); undefined means left out. */
+function withFixtureDefaults (partial: Partial<Config>): Partial<Config> {
+  const merged: Record<string, unknown> = { port: 0, inMemory: partial.data === undefined, logLevel: 'warn' }
+  for (const [key, value] of Object.entries(partial)) if (value !== undefined) merged[key] = value
+  return merged as Partial<Config>
+}
+
+/** Every TCP connection of a server, TLS handshakes included, so a stuck one can be cut. */
+function trackSockets (server: Server): Set<Socket> {
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+  })
+  return sockets
+}
+
+/**
+ * Closes both servers and the app whatever fails on the way. Fastify stops accepting, answers the
+ * requests in flight (idle keep-alive connections are closed at once), then runs the app's onClose
+ * hooks, which stop the runtime and flush the store. Connections still open after `graceMs` are
+ * destroyed, so close() cannot hang on a client that never finishes its request.
+ */
+async function shutDown (app: KrakenApp, redirect: http.Server | undefined, tracked: Array<Set<Socket> | undefined>, graceMs: number): Promise<void> {
+  const cut = setTimeout(() => {
+    for (const sockets of tracked) for (const socket of sockets ?? []) socket.destroy()
+  }, graceMs)
+  cut.unref()
+  try {
+    const results = await Promise.allSettled([
+      redirect === undefined || !redirect.listening ? Promise.resolve() : new Promise<void>((resolve, reject) => redirect.close(error => error ? reject(error) : resolve())),
+      app.close()
+    ])
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
+  } finally {
+    clearTimeout(cut)
   }
 }
 
@@ -73,16 +143,16 @@ function urlHost (host: string): string {
 }
 
 /** The device's nginx answers plain HTTP with 301 to the HTTPS URL [ours]. */
-async function listenRedirect (config: Config, httpsPort: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
+async function listenRedirect (server: http.Server, config: Config, httpsPort: number): Promise<void> {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const hostHeader = (req.headers.host ?? urlHost(config.hostname ?? config.host)).replace(/:\d+$/, '')
     const location = `https://${hostHeader}${httpsPort === 443 ? '' : `:${httpsPort}`}${req.url ?? '/'}`
-    res.writeHead(301, { location, server: 'nginx', 'content-type': 'text/html', 'content-length': '0' })
+    // Same nginx headers as every HTTPS response (kraken-api.md section 1: HSTS on every response).
+    res.writeHead(301, { location, server: 'nginx', 'strict-transport-security': 'max-age=31536000; includeSubDomains', 'content-type': 'text/html', 'content-length': '0' })
     res.end()
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.httpPort, config.host, () => { server.off('error', reject); resolve() })
   })
-  return server
 }

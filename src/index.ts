@@ -1,0 +1,26 @@
+// The package entry (`import { startEmulator } from 'kraken-emulator'`): what an integrator needs
+// to run the emulator inside a test suite, and nothing that would tie them to its internals.
+// docs/test-fixture.md documents it; test/fixture-api.test.ts and the packaging test hold it to that.
+
+/** Start a real emulator on HTTPS (port 0 by default) and get its URL, certificate, reset and close. */
+export { startEmulator, type EmulatorOptions, type RunningEmulator } from './start-emulator.ts'
+
+/** Build the emulator as a Fastify app that never listens, for `app.inject()` tests (plain HTTP). */
+export { buildApp, type AppDeps, type KrakenApp } from './app.ts'
+
+/** Every option of the CLI, with its defaults; `loadConfig` parses argv and KRAKEN_* variables. */
+export { DEFAULT_PASSWORD, defaults as defaultConfig, loadConfig, version, type Config, type LogLevel, type SessionIdFormat } from './config.ts'
+
+/** Time: pass a ManualClock and advance it instead of sleeping (stream transitions, session expiry). */
+export { ManualClock, systemClock, type Clock } from './kernel/clock.ts'
+
+/** The fixtures shipped in the package, by name (`default`, `empty`, ...). */
+export { fixtureNames } from './fixtures.ts'
+
+/** What a start can fail with (each message is one line naming the file or option at fault). */
+export { CertificateError } from './tls/certificate.ts'
+export { StoreLoadError } from './kernel/store.ts'
+export { FixtureError } from './fixtures.ts'
+
+/** The emulator's services (store, sessions, runtime, reset) as `app.kraken` exposes them. */
+export type { Services } from './services.ts'
