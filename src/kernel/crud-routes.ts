@@ -14,6 +14,10 @@ import type { Item, Op, Store } from './store.ts'
 
 type Params = Record<string, string>
 const ALL_OPERATIONS: readonly Operation[] = ['list', 'create', 'get', 'update', 'delete']
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+/** Serialized lists by the store's (immutable, per-change) collection array; see listItems. */
+const listCache = new WeakMap<readonly Item[], Map<string, { version: number, json: string }>>()
 
 /** Registers the derived routes of every resource of the registry, then each resource's extras. */
 export function registerCrudRoutes (app: FastifyInstance, registry: Registry, store: () => Store): void {
@@ -42,17 +46,31 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
           querystring: Type.Object({ full: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'full items instead of the minimal representation' })) }, { additionalProperties: true, description: 'other parameters (a cache buster) are ignored' }),
           response: { 200: r.schemas.List, ...errorResponses(400, ...guardedErrors) }
         }
-      }, async function listItems (request: FastifyRequest) {
+      }, async function listItems (request: FastifyRequest, reply: FastifyReply) {
         const params = request.params as Params
         const parentId = resolveParents(store(), r, params)
         const full = (request.query as { full?: string }).full === 'true'
         const session = request.session!
-        const visible = r.spec.visible
-        const items = store().list(r.collection).filter(item =>
+        const { visible, present, presentVersion } = r.spec
+        const all = store().list(r.collection)
+        // A list is the hot path of every monitoring client: its JSON is kept until the store's
+        // array for the collection (replaced on every change) or the presented live state changes.
+        const cacheable = visible === undefined && (present === undefined || presentVersion !== undefined)
+        const version = presentVersion?.(request) ?? 0
+        const key = `${parentId ?? ''}|${String(full)}`
+        const hit = cacheable ? listCache.get(all)?.get(key) : undefined
+        if (hit !== undefined && hit.version === version) return reply.type(JSON_TYPE).send(hit.json)
+
+        const items = all.filter(item =>
           (parentId === undefined || item[PARENT_KEY] === parentId) && (visible === undefined || visible(session, item)))
-        const present = r.spec.present
         const shown = present === undefined ? items : items.map(item => present(request, item))
-        return { [`${r.singular}_list`]: full ? shown : shown.map(item => pickSummary(item, r.summary)) }
+        const payload = { [`${r.singular}_list`]: full ? shown : shown.map(item => pickSummary(item, r.summary)) }
+        if (!cacheable) return payload
+        const json = reply.serialize(payload) as string
+        let entries = listCache.get(all)
+        if (entries === undefined) listCache.set(all, entries = new Map())
+        entries.set(key, { version, json })
+        return reply.type(JSON_TYPE).send(json)
       })
     }
 

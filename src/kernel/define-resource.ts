@@ -59,6 +59,8 @@ export interface ResourceSpec<S extends TObject = TObject> {
   beforeDelete?: (ctx: RuleContext, item: Item) => void
   /** Overlays live state (a stream's runtime status) on every item the API returns. */
   present?: (request: FastifyRequest, item: Item) => Item
+  /** Changes whenever what `present` adds changes; lists are cached until it (or the store) does. */
+  presentVersion?: (request: FastifyRequest) => number
   /** Hides items from some sessions (a Viewer sees only its own account). */
   visible?: (session: Session, item: Item) => boolean
   /** Extra routes (actions) that live with the resource. */

@@ -70,5 +70,6 @@ export const streams = defineResource({
   validate: validateStream,
   beforeChange: refuseIfActive,
   // Status lives in the runtime (memory), never in the data file: every response shows it live.
-  present: (request, item) => ({ ...item, ...servicesOf(request).runtime.state(String(item.uuid)) })
+  present: (request, item) => ({ ...item, ...servicesOf(request).runtime.state(String(item.uuid)) }),
+  presentVersion: request => servicesOf(request).runtime.version()
 })

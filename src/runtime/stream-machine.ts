@@ -39,8 +39,14 @@ export interface MachineDeps {
  */
 export class StreamMachine {
   private readonly runs = new Map<string, Run>()
+  private changes = 0
 
   constructor (private readonly deps: MachineDeps) {}
+
+  /** Grows at every status change, so a cached list of streams knows when it is stale. */
+  get version (): number {
+    return this.changes
+  }
 
   state (uuid: string): { status: StreamStatus, sub_status: string } {
     const run = this.runs.get(uuid)
@@ -83,6 +89,7 @@ export class StreamMachine {
       cancel: undefined
     }
     this.runs.set(uuid, run)
+    this.changes++
     this.after(run, () => {
       run.status = 'running'
       run.runningSince = this.deps.clock.now()
@@ -95,6 +102,7 @@ export class StreamMachine {
     const run = this.runs.get(uuid)
     if (run === undefined || run.status === 'stopping') return
     run.cancel?.()
+    this.changes++
     if (run.status === 'error') {
       this.runs.delete(uuid)
       return
@@ -107,6 +115,7 @@ export class StreamMachine {
   /** Marks a stream that could not start (auto-start beyond the licence): status `error` with the reason. */
   fail (uuid: string, reason: string, kind: SessionKind): void {
     this.runs.get(uuid)?.cancel?.()
+    this.changes++
     this.runs.set(uuid, { status: 'error', subStatus: reason, kind, signal: undefined, runningSince: undefined, baseline: undefined, cancel: undefined })
   }
 
@@ -114,6 +123,7 @@ export class StreamMachine {
   stopAll (): void {
     for (const run of this.runs.values()) run.cancel?.()
     this.runs.clear()
+    this.changes++
   }
 
   /** The signals of the running streams and their time, for the device load. */
@@ -160,11 +170,13 @@ export class StreamMachine {
     if (ms <= 0) {
       run.cancel = undefined
       fn()
+      this.changes++
       return
     }
     run.cancel = this.deps.clock.setTimeout(() => {
       run.cancel = undefined
       fn()
+      this.changes++
     }, ms)
   }
 }

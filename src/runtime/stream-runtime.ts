@@ -19,6 +19,8 @@ export interface StreamRuntime {
   state: (uuid: string) => { status: StreamStatus, sub_status: string }
   /** True from a start request until the stream is stopped again: such a stream may not be changed or deleted. */
   isActive: (uuid: string) => boolean
+  /** Grows at every status change of any stream (a cache of presented streams keys on it). */
+  version: () => number
   /** Sessions in use by kind (a stream holds one from its start request until it is stopped), for GET /apis/v2/license. */
   counts: () => { transcoder: number, bypass: number }
   /** Device load that follows the running streams, for the metric snapshot (two decimals). */
@@ -88,6 +90,7 @@ export function createStreamRuntime (services: () => Services): StreamRuntime {
   return {
     state: uuid => machine.state(uuid),
     isActive: uuid => machine.isActive(uuid),
+    version: () => machine.version,
     counts: () => ({ transcoder: machine.activeCount('transcoder'), bypass: machine.activeCount('bypass') }),
     load: () => deviceLoad(machine.running()),
     stopAll: () => machine.stopAll(),
