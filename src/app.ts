@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Writable } from 'node:stream'
@@ -12,7 +12,7 @@ import { ErrorEnvelope } from './kernel/schemas.ts'
 import { compile } from './kernel/validator.ts'
 import { openStore, type Db, type Store } from './kernel/store.ts'
 import { installErrorHandler } from './plugins/error-handler.ts'
-import { installTransport } from './plugins/transport.ts'
+import { HSTS, installTransport } from './plugins/transport.ts'
 import { RouteIndex } from './plugins/route-index.ts'
 import { registerApidoc } from './plugins/apidoc.ts'
 import { installSessionGuard } from './auth/session-guard.ts'
@@ -65,6 +65,15 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     bodyLimit: BODY_LIMIT,
     rewriteUrl: (req) => canonicalUrl(req.url ?? '/', registry),
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 },
+    // The router refuses a malformed %-escape or an overlong id before any hook runs: answer in
+    // the envelope with the device headers too (kraken-api.md sections 1 and 4). An id over
+    // maxParamLength cannot exist, hence 404 [ours].
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const notFound = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      void reply.code(notFound ? 404 : 400).header('server', 'nginx').header('strict-transport-security', HSTS)
+        .type('application/json; charset=utf-8')
+        .send({ error: { type: notFound ? 'NotFound' : 'Validation', message: notFound ? 'no such path: an id is too long' : 'malformed URL (bad %-escape)', details: [] } })
+    },
     ajv: { customOptions: {} },
     ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions } })
   }

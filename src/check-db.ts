@@ -7,8 +7,11 @@ import { checkSystemSingletons } from './system/index.ts'
 
 /**
  * Checks a whole Db against the resource schemas: every collection is known, every item matches
- * its schema and nested items name an existing parent; fills each item's missing defaults in. Throws one Error naming the first problem;
- * used on data files at start and on fixtures before they are seeded.
+ * its schema and nested items name an existing parent; fills each item's missing defaults in.
+ * Then the rules the API enforces on every write: references resolve and unique fields are unique
+ * among siblings, so a hand-edited data file or fixture cannot start a device the API could never
+ * have produced. Throws one Error naming the first problem; used on data files at start and on
+ * fixtures before they are seeded.
  */
 export function checkDb (db: Db, registry: Registry): void {
   checkSystemSingletons(db)
@@ -31,6 +34,38 @@ export function checkDb (db: Db, registry: Registry): void {
         if (typeof parent !== 'string' || db.collections[resource.parent.collection]?.some(p => p[resource.parent!.idField] === parent) !== true) {
           throw new Error(`${collection}[${index}]: its parent ${resource.parent.singular} '${String(parent)}' does not exist`)
         }
+      }
+    }
+  }
+  checkRelations(db, registry)
+}
+
+/** References resolve and unique fields are unique among siblings, as crud-routes enforces. */
+function checkRelations (db: Db, registry: Registry): void {
+  for (const resource of registry.resources) {
+    const items = db.collections[resource.collection] ?? []
+    for (const [field, plural] of Object.entries(resource.spec.references ?? {})) {
+      const target = registry.top(plural)
+      if (target === undefined) throw new Error(`${resource.collection}.${field} references unknown resource ${plural}`)
+      const ids = new Set((db.collections[target.collection] ?? []).map(item => item[target.idField]))
+      for (const [index, item] of items.entries()) {
+        const values = Array.isArray(item[field]) ? item[field] as unknown[] : [item[field]]
+        const missing = values.find(value => value !== null && value !== undefined && !ids.has(value))
+        if (missing !== undefined) {
+          throw new Error(`${resource.collection}[${index}] (${String(item[resource.idField])}): ${field} names ${target.singular} '${String(missing)}', which does not exist`)
+        }
+      }
+    }
+    for (const field of resource.spec.unique ?? []) {
+      const seen = new Map<string, unknown>()
+      for (const [index, item] of items.entries()) {
+        const value = item[field]
+        if (value === undefined || value === null || value === '') continue
+        const key = `${String(item[PARENT_KEY] ?? '')}\u0000${JSON.stringify(value)}`
+        if (seen.has(key)) {
+          throw new Error(`${resource.collection}[${index}] (${String(item[resource.idField])}): ${field} '${String(value)}' is already used by ${resource.singular} ${String(seen.get(key))}`)
+        }
+        seen.set(key, item[resource.idField])
       }
     }
   }

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { version } from './config.ts'
 import { errorResponses } from './kernel/schemas.ts'
+import { KrakenError } from './kernel/errors.ts'
+import { FixtureError } from './fixtures.ts'
 import type { Services } from './services.ts'
 
 export const EMULATOR_BASE = '/_emulator'
@@ -26,11 +28,19 @@ export function registerEmulatorRoutes (app: FastifyInstance, services: () => Se
 
   app.post(`${EMULATOR_BASE}/reset`, {
     config: { bodyOptional: true },
+    // `curl -X POST .../_emulator/reset` sends no body at all: validate that as `{}` (the schema
+    // below is an object, and Ajv refuses an absent body as "must be object").
+    preValidation: async function defaultResetBody (request) { request.body ??= {} },
     schema: {
       tags: ['Emulator'], operationId: 'emulatorReset',
       summary: 'Restore a fixture and end every session (no session needed)',
       description: 'Restores the active fixture, or switches to `fixture`. Answers once the state is fully restored and durable.',
-      body: Type.Optional(Type.Object({ fixture: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })) }, { additionalProperties: false })),
+      // Names only: this route needs no session, and a path would let any caller make the
+      // emulator read (and quote in its error) any JSON file on the machine. Paths stay available
+      // to --fixture and the programmatic reset(), which only the owner of the process can use.
+      body: Type.Optional(Type.Object({
+        fixture: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$', description: 'the name of a fixture in fixtures/ (default: the active fixture)' }))
+      }, { additionalProperties: false })),
       response: {
         200: Type.Object({ fixture: Type.String() }),
         ...errorResponses(400, 413, 415, 500)
@@ -39,7 +49,13 @@ export function registerEmulatorRoutes (app: FastifyInstance, services: () => Se
   }, async function reset (request) {
     const s = services()
     const body = (request.body ?? {}) as { fixture?: string }
-    await s.reset(body.fixture)
+    try {
+      await s.reset(body.fixture)
+    } catch (error) {
+      // An unknown name is the caller's mistake (400 naming the known ones), not a 500.
+      if (error instanceof FixtureError && body.fixture !== undefined) throw new KrakenError('Validation', error.message, [{ field: 'fixture', message: error.message }])
+      throw error
+    }
     return { fixture: s.store.fixture() }
   })
 }

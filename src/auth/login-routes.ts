@@ -77,9 +77,16 @@ export function registerLoginRoutes (app: FastifyInstance, services: () => Servi
       .setCookie('id', '', { ...cookieAttributes, httpOnly: true, maxAge: 0 })
       .send()
   }
-  app.get(`${API_BASE}/logout`, { schema: logoutSchema('Get') }, logout)
-  app.post(`${API_BASE}/logout`, { schema: logoutSchema('Post') }, logout)
-  app.delete(`${API_BASE}/logout`, { schema: logoutSchema('Delete') }, logout)
+  // Logout answers 204 whatever body comes with it (a form content type, text, broken JSON): it
+  // reads none, and field clients log out before every login with whatever their library sends.
+  // Its own plugin scope gives it a parser that accepts and drops any body (the 1 MiB limit stays).
+  void app.register(async function logoutRoutes (scope) {
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, function ignoreBody (_request, _body, done) { done(null, undefined) })
+    scope.get(`${API_BASE}/logout`, { schema: logoutSchema('Get') }, logout)
+    scope.post(`${API_BASE}/logout`, { schema: logoutSchema('Post') }, logout)
+    scope.delete(`${API_BASE}/logout`, { schema: logoutSchema('Delete') }, logout)
+  })
 
   app.get(`${API_BASE}/session`, {
     schema: {

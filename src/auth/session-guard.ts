@@ -13,7 +13,8 @@ const OPEN = new Set([`${API_BASE}/login`, `${API_BASE}/logout`])
 export function installSessionGuard (app: FastifyInstance, sessions: () => SessionStore): void {
   app.addHook('onRequest', async function requireSession (request: FastifyRequest) {
     const urlPath = request.url.split('?')[0] ?? ''
-    if (!urlPath.startsWith(API_BASE + '/') || OPEN.has(urlPath)) return
+    // `/apis/v2` itself (what `/apis/v2/` canonicalizes to) is guarded too: it reveals nothing either.
+    if (!(urlPath === API_BASE || urlPath.startsWith(API_BASE + '/')) || OPEN.has(urlPath)) return
     for (const id of sessionIdCandidates(request.headers.cookie)) {
       const session = sessions().touch(id)
       if (session !== undefined) {
@@ -32,4 +33,12 @@ export function installSessionGuard (app: FastifyInstance, sessions: () => Sessi
 
 function routeOf (request: FastifyRequest): string {
   return request.routeOptions.url ?? request.url
+}
+
+/**
+ * Refuses a write whose session was revoked by a reset or reboot while the request was in flight
+ * (see Session.revoked). Call it right before committing, with no await in between.
+ */
+export function assertSessionLive (request: FastifyRequest): void {
+  if (request.session?.revoked === true) throw unauthenticated('the session ended (reset or reboot) while the request was in flight')
 }

@@ -10,6 +10,12 @@ export interface Session {
   role: Role
   created: number
   lastSeen: number
+  /**
+   * Set when a reset or a reboot ends every session. A request authenticated before that may
+   * still be in flight (reading its body, hashing a password): it must not write afterwards, or
+   * the reset would not restore the fixture. Writers check it with `assertSessionLive`.
+   */
+  revoked?: boolean
 }
 
 // The guide's example session id is 40 alphanumerics; nanoid draws them from the CSPRNG.
@@ -63,7 +69,9 @@ export class SessionStore {
     for (const s of this.sessions.values()) if (s.username === username) s.role = role
   }
 
+  /** Ends every session (reset, reboot); requests still in flight with one of them may not write. */
   clear (): void {
+    for (const session of this.sessions.values()) session.revoked = true
     this.sessions.clear()
   }
 

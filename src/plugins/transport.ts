@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KrakenError } from '../kernel/errors.ts'
 import type { RouteIndex } from './route-index.ts'
 
-const HSTS = 'max-age=31536000; includeSubDomains'
+export const HSTS = 'max-age=31536000; includeSubDomains'
 
 /**
  * The transport rules of kraken-api.md section 1: the device's nginx headers on every response,
