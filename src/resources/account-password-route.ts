@@ -8,6 +8,7 @@ import { ALL_ROLES } from '../auth/roles.ts'
 import { hashPassword, verifyPassword } from '../auth/passwords.ts'
 import { assertPasswordPolicy } from './account-rules.ts'
 import { servicesOf } from './account-services.ts'
+import { assertSessionLive } from '../auth/session-guard.ts'
 
 export const PasswordChange = Type.Object({
   current_password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'the account\'s current password: required to change your own; optional for an Administrator' })),
@@ -53,6 +54,7 @@ export function registerPasswordRoute (app: FastifyInstance, resource: Resource)
     // Re-read after the awaits: the account may have been changed or deleted meanwhile.
     const latest = services.store.get(resource.collection, name)
     if (latest === undefined) throw notFound(`account '${name}'`)
+    assertSessionLive(request)
     await services.store.commit([{ op: 'put', collection: resource.collection, id: name, item: { ...latest, password_hash: hash } }])
     services.sessions.endUser(name, own ? session.id : undefined)
     return reply.code(204).send()

@@ -7,6 +7,7 @@ import { errorResponses, guardedErrors, NoContent } from '../kernel/schemas.ts'
 import type { Item } from '../kernel/store.ts'
 import type { Services } from '../services.ts'
 import { StreamStatistics } from './stream-statistics.ts'
+import { assertSessionLive } from '../auth/session-guard.ts'
 
 const security = [{ session: [] }]
 
@@ -69,6 +70,7 @@ function registerStreamActions (app: FastifyInstance, services: () => Services, 
         handler: async function streamAction (request: FastifyRequest) {
           const uuid = idOf(request)
           const { runtime } = services()
+          assertSessionLive(request)
           if (action === 'start') runtime.start(uuid)
           else runtime.stop(uuid)
           return presented(request, uuid)
@@ -102,6 +104,7 @@ function registerStreamActions (app: FastifyInstance, services: () => Services, 
         response: { 200: StreamStatistics, ...errorResponses(...guardedErrors) }
       },
       handler: async function resetStreamStatistics (request: FastifyRequest) {
+        assertSessionLive(request)
         return services().runtime.resetStatistics(idOf(request))
       }
     })
@@ -120,7 +123,8 @@ function registerReboot (app: FastifyInstance, services: () => Services): void {
       security,
       response: { 204: NoContent, ...errorResponses(...guardedErrors) }
     }
-  }, async function rebootSystem (_request: FastifyRequest, reply: FastifyReply) {
+  }, async function rebootSystem (request: FastifyRequest, reply: FastifyReply) {
+    assertSessionLive(request)
     services().runtime.reboot()
     return reply.code(204).send()
   })

@@ -8,6 +8,7 @@ import type { Services } from '../services.ts'
 import { Network, NetworkPatch } from './network-schema.ts'
 import { checkNetwork, mergeNetwork } from './network-rules.ts'
 import { readSingleton } from './singleton.ts'
+import { assertSessionLive } from '../auth/session-guard.ts'
 
 export const NETWORK = 'network'
 export const NETWORK_PATH = `${API_BASE}/system/network`
@@ -49,6 +50,7 @@ export function registerNetworkRoutes (app: FastifyInstance, services: () => Ser
     assertValid(Network, next)
     checkNetwork(next, fieldOf)
     // approximation: the settings are stored and shown; the emulator's own listener is not moved [ours].
+    assertSessionLive(request)
     await store.commit([{ op: 'set', singleton: NETWORK, value: next }])
     return next
   })

@@ -8,6 +8,7 @@ import { ADMIN_ONLY, ALL_ROLES } from '../auth/roles.ts'
 import type { Services } from '../services.ts'
 import { readSingleton } from './singleton.ts'
 import { nicNames } from './network-routes.ts'
+import { assertSessionLive } from '../auth/session-guard.ts'
 import {
   PLAIN_SERVICES, PlainService, PlainServicePatch, RTSP_SERVER, RtspService, RtspServicePatch, SERVICE_NAMES,
   ServiceList, StoredServices, WEB_SERVER, WebService, WebServicePatch, type ServiceName
@@ -65,6 +66,7 @@ export function registerServicesRoutes (app: FastifyInstance, services: () => Se
       const { store } = services()
       const stored = readServices(store)
       const next = { ...stored, [name]: applyPatch(store, name, stored[name], request.body as Patch) }
+      assertSessionLive(request)
       await store.commit([{ op: 'set', singleton: SERVICES, value: next }])
       return present(next, name)
     })
