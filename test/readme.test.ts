@@ -1,0 +1,30 @@
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { expectedReadme } from '../scripts/readme-tables.ts'
+import { docExamples, ROOT } from './helpers/examples.ts'
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+
+t.test('the README starts with the two commands', async t => {
+  const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
+  t.match(firstBlock, /^npm ci && npm start\b/m)
+  t.match(firstBlock, /^npm ci && npm test\b/m)
+})
+
+t.test('the option and endpoint tables are generated from the app (npx tsx scripts/readme-tables.ts --write)', async t => {
+  const expected = await expectedReadme()
+  t.equal(readme, expected, 'README.md differs from what scripts/readme-tables.ts generates')
+})
+
+t.test('every example the README shows is an examples/ file, verbatim', async t => {
+  const examples = docExamples(readme)
+  t.ok(examples.length > 0, 'the README shows at least one checked example')
+  for (const example of examples) {
+    t.equal(example.code, readFileSync(ROOT + example.file, 'utf8'), `${example.file} at README line ${example.line}`)
+  }
+})
+
+t.test('every script the README names exists in package.json', async t => {
+  const scripts = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts
+  for (const [, name] of readme.matchAll(/npm run ([a-z:-]+)/g)) t.ok(scripts[name!], `npm run ${name}`)
+})
