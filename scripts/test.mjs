@@ -2,25 +2,29 @@
 // The one test command: type check, lint, then every tap test, closing with the plain
 // summary line `N passed, N failed` that CI reads. Exits non-zero on any failure, and on a
 // run that executed no test at all.
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 const ci = process.env.CI === 'true' || process.env.CI === '1'
 let passed = 0
 let failed = 0
 
+/** Runs one step, streaming its output as it comes (and keeping stdout to read tap's summary). */
 function step (name, cmd, args, env = {}) {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`)
-  const result = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
-  process.stdout.write(result.stdout ?? '')
-  if (result.error) console.error(`${name}: ${result.error.message}`)
-  return result
+  return new Promise(resolve => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', chunk => { stdout += chunk; process.stdout.write(chunk) })
+    child.once('error', error => { console.error(`${name}: ${error.message}`); resolve({ status: 1, stdout }) })
+    child.once('close', status => resolve({ status, stdout }))
+  })
 }
 
-const tsc = step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json'])
+const tsc = await step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json'])
 if (tsc.status === 0) passed++; else failed++
 
-const lint = step('lint', 'npx', ['eslint', '.'])
+const lint = await step('lint', 'npx', ['eslint', '.'])
 if (lint.status === 0) passed++; else failed++
 
 // Browser tests need Debian's chromium. On a developer machine without it we say so and run the
@@ -39,7 +43,7 @@ if (!existsSync(chromium)) {
 }
 
 const files = process.argv.slice(2)
-const tap = step('tap', 'npx', ['tap', ...files], env)
+const tap = await step('tap', 'npx', ['tap', ...files], env)
 const summary = [...(tap.stdout ?? '').matchAll(/^# \{ total: (\d+)(?:, pass: (\d+))?(?:, fail: (\d+))?.*\}$/gm)].pop()
 if (!summary) {
   console.error('tap printed no summary: counting the whole tap run as one failure')
