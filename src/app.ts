@@ -14,6 +14,7 @@ import { openStore, type Db, type Store } from './kernel/store.ts'
 import { installErrorHandler } from './plugins/error-handler.ts'
 import { HSTS, installTransport } from './plugins/transport.ts'
 import { RouteIndex } from './plugins/route-index.ts'
+import { cachedSerializerFactory } from './plugins/serializer-cache.ts'
 import { registerApidoc } from './plugins/apidoc.ts'
 import { installSessionGuard } from './auth/session-guard.ts'
 import { registerLoginRoutes } from './auth/login-routes.ts'
@@ -74,7 +75,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
         .type('application/json; charset=utf-8')
         .send({ error: { type: notFound ? 'NotFound' : 'Validation', message: notFound ? 'no such path: an id is too long' : 'malformed URL (bad %-escape)', details: [] } })
     },
-    ajv: { customOptions: {} },
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions } })
   }
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as KrakenApp
