@@ -181,8 +181,8 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
 export function deleteOps (s: Store, registry: Registry, r: Resource, id: string): Op[] {
   const ops: Op[] = []
   for (const child of registry.childrenOf(r)) {
-    for (const item of s.list(child.collection)) {
-      if (item[PARENT_KEY] === id) ops.push(...deleteOps(s, registry, child, String(item[child.idField])))
+    for (const item of s.lookup(child.collection, PARENT_KEY, id)) {
+      ops.push(...deleteOps(s, registry, child, String(item[child.idField])))
     }
   }
   ops.push({ op: 'delete', collection: r.collection, id })
@@ -255,7 +255,7 @@ function checkGeneric (ctx: RuleContext, registry: Registry, next: Item, previou
     const value = next[field]
     if (value === undefined || value === null || value === '') continue
     if (previous !== undefined && previous[field] === value) continue
-    const clash = ctx.store.list(r.collection).find(other => other[r.idField] !== id && other[field] === value && other[PARENT_KEY] === ctx.parentId)
+    const clash = ctx.store.lookup(r.collection, field, value).find(other => other[r.idField] !== id && other[PARENT_KEY] === ctx.parentId)
     if (clash !== undefined) {
       throw conflict(`${field} '${String(value)}' is already used by ${r.singular} ${String(clash[r.idField])}`, [{ field, message: 'must be unique' }])
     }
@@ -280,9 +280,8 @@ function checkNotReferenced (s: Store, registry: Registry, target: Resource, ite
   for (const r of registry.resources) {
     for (const [field, plural] of Object.entries(r.spec.references ?? {})) {
       if (plural !== target.plural) continue
-      for (const other of s.list(r.collection)) {
-        const v = other[field]
-        if (v === id || (Array.isArray(v) && v.includes(id))) users.push(`${r.singular} '${String(other.name ?? other[r.idField])}' (${String(other[r.idField])})`)
+      for (const other of s.lookup(r.collection, field, id)) {
+        users.push(`${r.singular} '${String(other.name ?? other[r.idField])}' (${String(other[r.idField])})`)
       }
     }
   }

@@ -38,6 +38,10 @@ export class StateStore implements Store {
     return this.#state.get(collection, id)
   }
 
+  lookup (collection: string, field: string, value: unknown): Item[] {
+    return this.#state.lookup(collection, field, value)
+  }
+
   singleton (name: string): Record<string, unknown> | undefined {
     return this.#state.singleton(name)
   }

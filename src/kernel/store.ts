@@ -44,6 +44,8 @@ export interface Store {
   fixture (): string
   list (collection: string): readonly Item[]
   get (collection: string, id: string): Item | undefined
+  /** The items whose `field` equals `value` or, for an array field, contains it (indexed: O(matches)). */
+  lookup (collection: string, field: string, value: unknown): Item[]
   singleton (name: string): Record<string, unknown> | undefined
   commit (ops: Op[]): Promise<void>
   replace (db: Db): Promise<void>

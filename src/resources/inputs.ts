@@ -64,7 +64,7 @@ function validateInput (ctx: RuleContext, next: Item, previous: Item | undefined
   checkSrt(item)
   if (next.name === '') {
     // The kernel checks names the client gives; a name taken from the url is checked here.
-    const clash = ctx.store.list('inputs').find(other => other.uuid !== item.uuid && other.name === item.name)
+    const clash = ctx.store.lookup('inputs', 'name', item.name).find(other => other.uuid !== item.uuid)
     if (clash !== undefined) {
       throw conflict(`name '${String(item.name)}' (taken from the url because name is empty) is already used by input ${String(clash.uuid)}`,
         [{ field: 'name', message: 'must be unique' }])

@@ -73,10 +73,9 @@ const STREAM_FIELDS: Readonly<Record<string, readonly string[]>> = {
 /** The streams that use the object `id` of collection `plural`. */
 export function streamsUsing (store: Store, plural: string, id: string): Item[] {
   const fields = STREAM_FIELDS[plural] ?? []
-  return store.list('streams').filter(stream => fields.some(f => {
-    const v = stream[f]
-    return v === id || (Array.isArray(v) && v.includes(id))
-  }))
+  const found = new Map<unknown, Item>()
+  for (const field of fields) for (const stream of store.lookup('streams', field, id)) found.set(stream.uuid, stream)
+  return [...found.values()]
 }
 
 export function describeStream (stream: Item): string {

@@ -58,8 +58,8 @@ const bindsPort = (item: Item): boolean => isSrt(item) && item.srt_mode !== 'cal
 export function checkSrtPortFree (ctx: RuleContext, item: Item, kind: string): void {
   if (!bindsPort(item)) return
   for (const collection of ['inputs', 'outputs']) {
-    for (const other of ctx.store.list(collection)) {
-      if (other.uuid === item.uuid || !bindsPort(other) || other.srt_port !== item.srt_port) continue
+    for (const other of ctx.store.lookup(collection, 'srt_port', item.srt_port)) {
+      if (other.uuid === item.uuid || !bindsPort(other)) continue
       if (other.srt_address !== null && item.srt_address !== null && other.srt_address !== item.srt_address) continue
       const what = `${collection.slice(0, -1)} '${String(other.name)}' (${String(other.uuid)})`
       throw conflict(`srt_port ${String(item.srt_port)} of this ${kind} is already bound by ${what}`, [{ field: 'srt_port', message: `already bound by ${what}` }])

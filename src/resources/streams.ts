@@ -41,12 +41,10 @@ function refuseIfActive (ctx: RuleContext, stream: Item): void {
 function checkOutputsFree (ctx: RuleContext, stream: Item): void {
   const mine: Array<[string, string]> = (stream.outputs as string[]).map(id => ['outputs', id])
   if (stream.passthru_uuid !== null) mine.push(['passthru_uuid', String(stream.passthru_uuid)])
-  for (const other of ctx.store.list('streams')) {
-    if (other.uuid === stream.uuid) continue
-    const theirs = new Set([...(other.outputs as string[]), ...(other.passthru_uuid === null ? [] : [String(other.passthru_uuid)])])
-    const taken = mine.find(([, id]) => theirs.has(id))
-    if (taken === undefined) continue
-    const [field, id] = taken
+  for (const [field, id] of mine) {
+    const other = [...ctx.store.lookup('streams', 'outputs', id), ...ctx.store.lookup('streams', 'passthru_uuid', id)]
+      .find(s => s.uuid !== stream.uuid)
+    if (other === undefined) continue
     const output = `output '${String(ctx.store.get('outputs', id)?.name ?? id)}' (${id})`
     throw conflict(`${output} already serves ${describeStream(other)}`, [{ field, message: `${output} already serves ${describeStream(other)}` }])
   }
