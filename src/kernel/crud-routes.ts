@@ -17,7 +17,7 @@ const ALL_OPERATIONS: readonly Operation[] = ['list', 'create', 'get', 'update',
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 /** Serialized lists by the store's (immutable, per-change) collection array; see listItems. */
-const listCache = new WeakMap<readonly Item[], Map<string, { version: number, json: string }>>()
+const listCache = new WeakMap<readonly Item[], Map<string, { version: number, json: Buffer }>>()
 
 /** Registers the derived routes of every resource of the registry, then each resource's extras. */
 export function registerCrudRoutes (app: FastifyInstance, registry: Registry, store: () => Store): void {
@@ -66,7 +66,8 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         const shown = present === undefined ? items : items.map(item => present(request, item))
         const payload = { [`${r.singular}_list`]: full ? shown : shown.map(item => pickSummary(item, r.summary)) }
         if (!cacheable) return payload
-        const json = reply.serialize(payload) as string
+        // Kept as bytes: a 3 MB list is then neither re-encoded nor copied per request.
+        const json = Buffer.from(reply.serialize(payload) as string)
         let entries = listCache.get(all)
         if (entries === undefined) listCache.set(all, entries = new Map())
         entries.set(key, { version, json })
