@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { existsSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import './fastify-types.ts'
 import { resolveConfig, type Config } from './config.ts'
@@ -133,18 +134,26 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
 
 /** Opens the data file, seeding it from the fixture when there is none. */
 async function openSeeded (config: Config, registry: Registry, seeder: Seeder): Promise<Store> {
-  // Built up front because seeding is synchronous in the store and hashing is not; the hashes
-  // are cached for every later reset, so the work is not wasted.
-  const seed = await seeder.db(config.fixture)
-  // The store checks only data it loads from a file; a fixture is checked here, before it is used.
-  try {
-    checkDb(seed, registry)
-  } catch (error) {
-    throw new FixtureError(`fixture '${config.fixture}': ${(error as Error).message}`)
+  const file = config.inMemory ? undefined : config.data
+  // Seeding is synchronous in the store and hashing is not, so the seed is built before opening,
+  // but only when it will be used: an existing data file is opened as it is, and a cold start
+  // then hashes no password. (Should the file vanish in between, the store asks for the seed and
+  // gets a clear error.)
+  const seed = file !== undefined && existsSync(file) ? undefined : await seeder.db(config.fixture)
+  if (seed !== undefined) {
+    // The store checks only data it loads from a file; a fixture is checked here, before it is used.
+    try {
+      checkDb(seed, registry)
+    } catch (error) {
+      throw new FixtureError(`fixture '${config.fixture}': ${(error as Error).message}`)
+    }
   }
   return openStore({
-    file: config.inMemory ? undefined : config.data,
-    seed: () => seed,
+    file,
+    seed: () => {
+      if (seed === undefined) throw new FixtureError(`${String(file)} disappeared while the emulator started`)
+      return seed
+    },
     idField: c => registry.idField(c),
     check: db => checkDb(db, registry)
   })
