@@ -10,7 +10,7 @@ import { Registry } from './kernel/registry.ts'
 import { canonicalUrl } from './kernel/paths.ts'
 import { registerCrudRoutes } from './kernel/crud-routes.ts'
 import { ErrorEnvelope } from './kernel/schemas.ts'
-import { compile } from './kernel/validator.ts'
+import { compile, lazyValidator } from './kernel/validator.ts'
 import { openStore, type Db, type Store } from './kernel/store.ts'
 import { installErrorHandler } from './plugins/error-handler.ts'
 import { HSTS, installTransport } from './plugins/transport.ts'
@@ -80,7 +80,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions } })
   }
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as KrakenApp
-  app.setValidatorCompiler(({ schema }) => compile(schema as Parameters<typeof compile>[0]))
+  app.setValidatorCompiler(({ schema }) => lazyValidator(schema as Parameters<typeof compile>[0]))
   app.removeContentTypeParser('text/plain')
   app.addSchema(ErrorEnvelope)
   await app.register(fastifyCookie)

@@ -15,7 +15,6 @@ import { X509Certificate, createPrivateKey, randomBytes, type KeyObject } from '
 import { chmod, link, mkdir, open, rename, stat, unlink, readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
-import { generate } from 'selfsigned'
 
 export interface TlsMaterial {
   cert: string
@@ -232,6 +231,9 @@ async function generatePair (host: Host | undefined, keyType: KeyType): Promise<
   const notBeforeDate = new Date(Date.now() - BACKDATE_MS)
   const notAfterDate = new Date(notBeforeDate.getTime() + VALIDITY_DAYS * 24 * 60 * 60 * 1000)
   try {
+    // Loaded only to generate: the library (node-forge and friends) costs ~120 ms of every cold
+    // start that reuses an existing certificate.
+    const { generate } = await import('selfsigned')
     const pems = await generate([{ name: 'commonName', value: COMMON_NAME }], {
       ...(keyType === 'rsa' ? { keyType, keySize: 2048 } : { keyType, curve: 'P-256' as const }),
       algorithm: 'sha256',
