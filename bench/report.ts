@@ -1,0 +1,127 @@
+// The Markdown report of one `npm run bench` run, with the ratios the issue's targets are set in.
+import type { Measurement } from './load.ts'
+import type { Machine } from './machine.ts'
+
+export type ServerKind = 'emulator' | 'bare' | 'naive'
+export type ScenarioName = 'GET list' | 'GET item' | 'POST' | 'PUT'
+export const SCENARIOS: readonly ScenarioName[] = ['GET list', 'GET item', 'PUT', 'POST']
+
+export interface SizeResult {
+  streams: number
+  /** list response size, to read the list ratios with */
+  listBytes: number
+  runs: Array<{ scenario: ScenarioName, server: ServerKind, m: Measurement }>
+  coldStartMs: { emulator: number[], bare: number[] }
+  /** peak RSS (VmHWM) of each server process; emulatorReady and emulatorResting: RSS of the read
+   *  instance once ready, and after its logins (before any load) */
+  peakRssMb: { emulatorReady: number, emulatorResting: number, emulator: number, emulatorWrites: number, bare: number, naive: number }
+  /** streams in the write instance after the POST scenario */
+  streamsAfterPost: number
+}
+
+export interface Report {
+  machine: Machine
+  loadAfter: number[]
+  command: string
+  /** the commit measured */
+  revision: string
+  /** how the servers were started */
+  launch: string
+  startedAt: Date
+  durationS: number
+  rounds: number
+  warmupS: number
+  connections: number
+  sizes: SizeResult[]
+}
+
+const f0 = (n: number): string => Math.round(n).toLocaleString('en-US')
+const f1 = (n: number): string => n.toFixed(1)
+const f2 = (n: number): string => n.toFixed(2)
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+function run (size: SizeResult, scenario: ScenarioName, server: ServerKind): Measurement | undefined {
+  return size.runs.find(r => r.scenario === scenario && r.server === server)?.m
+}
+
+interface Target { label: string, met: boolean | undefined }
+
+/** The issue's targets, each a ratio measured in this run (undefined: not measured). */
+export function targetsOf (size: SizeResult, scenario: ScenarioName): { bare?: Target, naive?: Target, p99?: Target } {
+  const emu = run(size, scenario, 'emulator')
+  const bare = run(size, scenario, 'bare')
+  const naive = run(size, scenario, 'naive')
+  const ratio = (a: Measurement | undefined, b: Measurement | undefined) => a === undefined || b === undefined ? undefined : a.rps / b.rps
+  const check = (value: number | undefined, ok: (v: number) => boolean) => value === undefined ? undefined : ok(value)
+  if (scenario === 'GET list' || scenario === 'GET item') {
+    return { bare: { label: '>= 0.75', met: check(ratio(emu, bare), v => v >= 0.75) } }
+  }
+  if (scenario === 'POST' && size.streams >= 10_000) {
+    return {
+      bare: { label: '>= 0.40', met: check(ratio(emu, bare), v => v >= 0.40) },
+      naive: { label: '>= 100', met: check(ratio(emu, naive), v => v >= 100) },
+      p99: { label: '< 20 ms', met: check(emu?.p99, v => v < 20) }
+    }
+  }
+  return {}
+}
+
+const verdict = (t: Target | undefined): string => t === undefined ? '' : t.met === undefined ? `${t.label} (not measured)` : `${t.label} ${t.met ? 'met' : '**missed**'}`
+
+export function renderReport (report: Report): string {
+  const m = report.machine
+  const lines: string[] = []
+  lines.push(`## Run of ${report.startedAt.toISOString()}`, '')
+  lines.push(`- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.os}, Node ${m.node}`)
+  lines.push(`- Load average (1, 5, 15 min) before: ${m.loadAverage.join(', ')}; after: ${report.loadAfter.join(', ')}`)
+  lines.push(`- Command: \`${report.command}\` at ${report.revision}; servers: ${report.launch}`)
+  lines.push(`- Each row: ${report.connections} connections (one login each), ${report.warmupS} s warm-up, then ${report.rounds} rounds of ${report.durationS} s with the servers' order rotating each round; req/s is the mean of the rounds, p50 their median, p99 the worst`, '')
+
+  lines.push('### Throughput and latency', '')
+  lines.push('| stored streams | scenario | server | req/s | p50 ms | p99 ms | requests | non-2xx | errors |')
+  lines.push('|---:|---|---|---:|---:|---:|---:|---:|---:|')
+  for (const size of report.sizes) {
+    for (const scenario of SCENARIOS) {
+      for (const server of ['emulator', 'bare', 'naive'] as const) {
+        const r = run(size, scenario, server)
+        if (r === undefined) continue
+        lines.push(`| ${f0(size.streams)} | ${scenario} | ${server} | ${f0(r.rps)} | ${f1(r.p50)} | ${f1(r.p99)} | ${f0(r.requests)} | ${f0(r.non2xx)} | ${f0(r.errors)} |`)
+      }
+    }
+  }
+
+  lines.push('', '### Ratios and targets', '')
+  lines.push('| stored streams | scenario | emulator/bare | target | emulator/naive | target | emulator p99 | target |')
+  lines.push('|---:|---|---:|---|---:|---|---:|---|')
+  for (const size of report.sizes) {
+    for (const scenario of SCENARIOS) {
+      const emu = run(size, scenario, 'emulator')
+      const bare = run(size, scenario, 'bare')
+      const naive = run(size, scenario, 'naive')
+      if (emu === undefined) continue
+      const t = targetsOf(size, scenario)
+      const rb = bare === undefined ? '' : f2(emu.rps / bare.rps)
+      const rn = naive === undefined ? '' : f1(emu.rps / naive.rps)
+      lines.push(`| ${f0(size.streams)} | ${scenario} | ${rb} | ${verdict(t.bare)} | ${rn} | ${verdict(t.naive)} | ${f1(emu.p99)} ms | ${verdict(t.p99)} |`)
+    }
+  }
+
+  lines.push('', '### Cold start and memory', '')
+  lines.push('| stored streams | emulator cold start ms | bare cold start ms | ratio | target | emulator RSS when ready MB | after logins MB | emulator peak RSS MB | target | emulator POST instance peak MB | bare peak MB | naive peak MB |')
+  lines.push('|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|')
+  for (const size of report.sizes) {
+    const emu = median(size.coldStartMs.emulator)
+    const bare = median(size.coldStartMs.bare)
+    const ratio = emu / bare
+    const rssTarget = size.streams >= 10_000 ? `< 150 ${size.peakRssMb.emulator < 150 ? 'met' : '**missed**'}` : ''
+    lines.push(`| ${f0(size.streams)} | ${f0(emu)} | ${f0(bare)} | ${f2(ratio)} | <= 1.5 ${ratio <= 1.5 ? 'met' : '**missed**'} | ${f0(size.peakRssMb.emulatorReady)} | ${f0(size.peakRssMb.emulatorResting)} | ${f0(size.peakRssMb.emulator)} | ${rssTarget} | ${f0(size.peakRssMb.emulatorWrites)} | ${f0(size.peakRssMb.bare)} | ${f0(size.peakRssMb.naive)} |`)
+  }
+  lines.push('', 'Cold start: median of ' + (report.sizes[0]?.coldStartMs.emulator.length ?? 0) + ' starts, from spawning the process to the answer of the first successful login. ' +
+    `RSS of the read instance: once ready; then after its ${report.connections} logins (scrypt, four at a time), before any load. Peak RSS: VmHWM of the server process over the whole run (the read instance serves GET list, GET item and PUT; the POST instance also holds the pool of free outputs). Notes: ` +
+    report.sizes.map(s => `at ${f0(s.streams)} streams the list response is ${f0(s.listBytes / 1024)} KiB and the POST instance ended with ${f0(s.streamsAfterPost)} streams`).join('; ') + '.')
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,267 @@
+// `npm run bench`: the emulator against the ceiling of its stack (bench/bare-server.ts) and the
+// naive write-path floor (bench/naive-lowdb-server.ts), interleaved in one run, at each store
+// size. Every server is a child process started the same way (`node --import tsx <entry>`); the
+// emulator is its CLI on a real data file over HTTPS, as a user runs it. The load generator
+// (autocannon) runs here. Prints a Markdown report and writes it to bench/out/.
+//
+//   npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50]
+//                    [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx]
+//
+// Each scenario is measured `rounds` times per server, the servers' order rotating every round,
+// so a burst of load from elsewhere on the machine hits all of them alike.
+//
+// The emulator runs as `node dist/cli.js`, built afresh into the work directory; see bench/build.ts.
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { loadOrCreateCertificate } from '../src/tls/certificate.ts'
+import { prepareLaunchers, type Launchers } from './build.ts'
+import { BenchClient } from './http.ts'
+import { combine, measure, type Measurement, type Scenario } from './load.ts'
+import { describeMachine, describeRevision } from './machine.ts'
+import { renderReport, type Report, type ScenarioName, type ServerKind, type SizeResult } from './report.ts'
+import { seedStore, streamBody, writeDataFile, type SeededStore } from './seed-db.ts'
+import { REPO_ROOT, emulatorArgs, memoryOf, spawnServer, type ServerProcess } from './spawn-server.ts'
+
+interface Options { sizes: number[], durationS: number, rounds: number, warmupS: number, connections: number, coldStarts: number, postPool: number, out: string | undefined, keep: boolean, tsx: boolean }
+
+function parseOptions (argv: readonly string[]): Options {
+  const options: Options = { sizes: [100, 10_000], durationS: 5, rounds: 2, warmupS: 2, connections: 50, coldStarts: 5, postPool: 40_000, out: undefined, keep: false, tsx: false }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    const next = (): string => {
+      const v = argv[++i]
+      if (v === undefined) throw new Error(`${arg} needs a value`)
+      return v
+    }
+    const positive = (v: string): number => {
+      const n = Number(v)
+      if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${arg} expects a positive number (got ${v})`)
+      return n
+    }
+    if (arg === '--help') {
+      process.stdout.write('usage: npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50] [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx]\n(see bench/RESULTS.md)\n')
+      process.exit(0)
+    } else if (arg === '--sizes') options.sizes = next().split(',').map(s => Math.round(positive(s)))
+    else if (arg === '--duration') options.durationS = positive(next())
+    else if (arg === '--rounds') options.rounds = Math.round(positive(next()))
+    else if (arg === '--warmup') options.warmupS = positive(next())
+    else if (arg === '--connections') options.connections = Math.round(positive(next()))
+    else if (arg === '--cold-starts') options.coldStarts = Math.round(positive(next()))
+    else if (arg === '--post-pool') options.postPool = Math.round(positive(next()))
+    else if (arg === '--out') options.out = next()
+    else if (arg === '--keep') options.keep = true
+    else if (arg === '--tsx') options.tsx = true
+    else throw new Error(`unknown argument ${arg}; see the header of bench/run.ts`)
+  }
+  return options
+}
+
+interface Workspace { dir: string, certFile: string, keyFile: string, ca: string, launchers: Launchers }
+
+async function main (): Promise<void> {
+  const options = parseOptions(process.argv.slice(2))
+  const machine = describeMachine()
+  const revision = describeRevision(REPO_ROOT)
+  const startedAt = new Date()
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kraken-bench-'))
+  log(options.tsx ? 'bench: running the TypeScript sources through tsx' : 'bench: building the emulator (tsconfig.build.json) and the reference servers')
+  const launchers = await prepareLaunchers(options.tsx ? 'tsx' : 'dist', path.join(dir, 'build'))
+  // One certificate for all servers, so every TLS handshake costs the same.
+  const tls = await loadOrCreateCertificate({ certsDir: path.join(dir, 'certs') })
+  const ws: Workspace = { dir, certFile: tls.certFile!, keyFile: tls.keyFile!, ca: tls.cert, launchers }
+  log(`bench: work directory ${dir}; ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`)
+  const sizes: SizeResult[] = []
+  try {
+    for (const streams of options.sizes) sizes.push(await benchSize(ws, streams, options))
+  } finally {
+    if (!options.keep) await rm(dir, { recursive: true, force: true })
+  }
+  const report: Report = {
+    machine,
+    loadAfter: os.loadavg().map(n => Math.round(n * 100) / 100),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    revision,
+    launch: options.tsx ? 'every server through tsx (--tsx)' : 'the emulator built by tsconfig.build.json, run as `node dist/cli.js`; the references transpiled to plain JavaScript (no loader)',
+    startedAt,
+    durationS: options.durationS,
+    rounds: options.rounds,
+    warmupS: options.warmupS,
+    connections: options.connections,
+    sizes
+  }
+  const markdown = renderReport(report)
+  const out = options.out ?? path.join(REPO_ROOT, 'bench', 'out', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`)
+  await mkdir(path.dirname(out), { recursive: true })
+  await writeFile(out, markdown)
+  process.stdout.write('\n' + markdown + `\n(written to ${out})\n`)
+}
+
+function log (line: string): void {
+  process.stderr.write(line + '\n')
+}
+
+async function benchSize (ws: Workspace, streams: number, options: Options): Promise<SizeResult> {
+  log(`\n== ${streams} stored streams`)
+  const sizeDir = path.join(ws.dir, String(streams))
+  const seeded = await seedStore({ streams, freeOutputs: options.postPool })
+  // The read instance has no spare outputs, so its memory is that of `streams` streams alone.
+  const pool = new Set(seeded.freeOutputIds)
+  const readsDb = { ...seeded.db, collections: { ...seeded.db.collections, outputs: seeded.db.collections.outputs!.filter(o => !pool.has(String(o.uuid))) } }
+  const readsFile = path.join(sizeDir, 'reads.json')
+  const writesFile = path.join(sizeDir, 'writes.json')
+  await writeDataFile(readsFile, readsDb)
+  await writeDataFile(writesFile, seeded.db)
+  const client = new BenchClient(ws.ca)
+  const servers: ServerProcess[] = []
+  try {
+    // A first start fills tsx's compile cache and gives the bytes the references will serve.
+    const bodiesFile = path.join(sizeDir, 'bodies.json')
+    const first = await startEmulator(ws, await copyOf(readsFile, 'first'))
+    const cookie = await client.login(first.ready.url)
+    const itemId = seeded.streamIds[0]!
+    const list = await client.send(`${first.ready.url}/apis/v2/streams`, 'GET', cookie)
+    const item = await client.send(`${first.ready.url}/apis/v2/streams/stream-${itemId}`, 'GET', cookie)
+    const full = await client.send(`${first.ready.url}/apis/v2/streams?full=true`, 'GET', cookie)
+    for (const res of [list, item, full]) if (res.status !== 200) throw new Error(`emulator answered ${res.status}: ${res.text.slice(0, 300)}`)
+    await writeFile(bodiesFile, JSON.stringify({ list: list.text, item: { id: itemId, body: item.text }, full: (JSON.parse(full.text) as { stream_list: unknown[] }).stream_list }))
+    await first.stop()
+    await (await startReference(ws, 'bare', bodiesFile)).stop()
+
+    const coldStartMs = { emulator: [] as number[], bare: [] as number[] }
+    for (let i = 0; i < options.coldStarts; i++) {
+      coldStartMs.emulator.push(await coldStart(client, () => startEmulator(ws, copyOf(readsFile, `cold-${i}`))))
+      coldStartMs.bare.push(await coldStart(client, () => startReference(ws, 'bare', bodiesFile)))
+    }
+    log(`cold start ms: emulator ${coldStartMs.emulator.map(Math.round).join(' ')}; bare ${coldStartMs.bare.map(Math.round).join(' ')}`)
+
+    const emulator = await startEmulator(ws, await copyOf(readsFile, 'reads'))
+    const emulatorWrites = await startEmulator(ws, await copyOf(writesFile, 'writes'))
+    const bare = await startReference(ws, 'bare', bodiesFile)
+    const naive = await startReference(ws, 'naive', bodiesFile, path.join(sizeDir, 'naive.json'))
+    servers.push(emulator, emulatorWrites, bare, naive)
+    const readyRssMb = (await memoryOf(emulator.ready.pid)).rssMb
+    await checkSameBytes(client, bare, list.text, item.text, itemId)
+
+    const cookies = new Map<ServerProcess, string[]>()
+    for (const s of servers) cookies.set(s, await client.sessions(s.ready.url, options.connections))
+
+    const runs: SizeResult['runs'] = []
+    const postState = { next: 0 }
+    const postWarmup = Math.min(2_000, Math.floor(options.postPool / 10))
+    // autocannon may build one request per connection beyond the count: keep that margin.
+    const postBudget = { warmup: postWarmup, round: Math.floor((options.postPool - postWarmup - options.connections * (options.rounds + 1)) / options.rounds) }
+    const putId = seeded.streamIds[1] ?? itemId
+    const readers: Array<[ServerKind, ServerProcess]> = [['emulator', emulator], ['bare', bare], ['naive', naive]]
+    const plan: Array<{ name: ScenarioName, scenario: (kind: ServerKind) => Scenario, servers: Array<[ServerKind, ServerProcess]> }> = [
+      { name: 'GET list', scenario: () => ({ name: 'GET list', method: 'GET', path: '/apis/v2/streams' }), servers: readers },
+      { name: 'GET item', scenario: () => ({ name: 'GET item', method: 'GET', path: `/apis/v2/streams/stream-${itemId}` }), servers: readers },
+      { name: 'PUT', scenario: () => putScenario(putId), servers: readers },
+      // The emulator's POSTs go to the instance with the pool of free outputs; its counter is
+      // shared by warm-up and rounds so no output is used twice (see postBudget).
+      { name: 'POST', scenario: kind => postScenario(seeded, kind === 'emulator' ? postState : { next: 0 }), servers: [['emulator', emulatorWrites], ['bare', bare], ['naive', naive]] }
+    ]
+    const restingRssMb = (await memoryOf(emulator.ready.pid)).rssMb
+    for (const step of plan) {
+      const rounds = new Map<ServerKind, Measurement[]>()
+      for (let round = 0; round < options.rounds; round++) {
+        const order = [...step.servers.slice(round % step.servers.length), ...step.servers.slice(0, round % step.servers.length)]
+        for (const [kind, server] of order) {
+          const scenario = step.scenario(kind)
+          const base = { url: server.ready.url, cookies: cookies.get(server)! }
+          // The emulator's POSTs each use up a free output: they run by count, sharing the pool.
+          const counted = step.name === 'POST' && kind === 'emulator'
+          if (round === 0) await measure(scenario, { ...base, durationS: options.warmupS, ...(counted ? { amount: postBudget.warmup } : {}) })
+          const m = await measure(scenario, { ...base, durationS: options.durationS, ...(counted ? { amount: postBudget.round } : {}) })
+          rounds.set(kind, [...(rounds.get(kind) ?? []), m])
+          log(`${step.name.padEnd(8)} ${kind.padEnd(8)} round ${round + 1}: ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx > 0 ? ' ' + JSON.stringify(m.statuses) : ''}`)
+        }
+      }
+      for (const [kind] of step.servers) runs.push({ scenario: step.name, server: kind, m: combine(rounds.get(kind)!) })
+    }
+    const afterPost = await client.send(`${emulatorWrites.ready.url}/apis/v2/streams`, 'GET', cookies.get(emulatorWrites)![0])
+    const peakRssMb = {
+      emulatorReady: readyRssMb,
+      emulatorResting: restingRssMb,
+      emulator: (await memoryOf(emulator.ready.pid)).peakRssMb,
+      emulatorWrites: (await memoryOf(emulatorWrites.ready.pid)).peakRssMb,
+      bare: (await memoryOf(bare.ready.pid)).peakRssMb,
+      naive: (await memoryOf(naive.ready.pid)).peakRssMb
+    }
+    return {
+      streams,
+      listBytes: Buffer.byteLength(list.text),
+      runs,
+      coldStartMs,
+      peakRssMb,
+      streamsAfterPost: (JSON.parse(afterPost.text) as { stream_list: unknown[] }).stream_list.length
+    }
+  } finally {
+    for (const s of servers) await s.stop()
+    await client.close()
+  }
+
+  async function copyOf (file: string, name: string): Promise<string> {
+    const dir = path.join(sizeDir, name)
+    await mkdir(dir, { recursive: true })
+    const copy = path.join(dir, 'kraken.json')
+    await copyFile(file, copy)
+    return copy
+  }
+}
+
+function startEmulator (ws: Workspace, data: string | Promise<string>): Promise<ServerProcess> {
+  return Promise.resolve(data).then(file => spawnServer({
+    ...ws.launchers.emulator,
+    args: emulatorArgs(file, path.join(ws.dir, 'certs'), ['--cert', ws.certFile, '--key', ws.keyFile, '--transition-ms', '0']),
+    timeoutMs: 180_000
+  }))
+}
+
+function startReference (ws: Workspace, kind: 'bare' | 'naive', bodies: string, data?: string): Promise<ServerProcess> {
+  return spawnServer({ ...ws.launchers[kind], args: ['--port', '0', '--cert', ws.certFile, '--key', ws.keyFile, '--bodies', bodies, ...(data === undefined ? [] : ['--data', data])], timeoutMs: 180_000 })
+}
+
+/** From spawning the process to the answer of its first successful login. */
+async function coldStart (client: BenchClient, start: () => Promise<ServerProcess>): Promise<number> {
+  const t0 = performance.now()
+  const server = await start()
+  try {
+    await client.login(server.ready.url)
+    return performance.now() - t0
+  } finally {
+    await server.stop()
+  }
+}
+
+async function checkSameBytes (client: BenchClient, bare: ServerProcess, list: string, item: string, itemId: string): Promise<void> {
+  const cookie = await client.login(bare.ready.url)
+  const bareList = await client.send(`${bare.ready.url}/apis/v2/streams`, 'GET', cookie)
+  const bareItem = await client.send(`${bare.ready.url}/apis/v2/streams/stream-${itemId}`, 'GET', cookie)
+  if (bareList.text !== list || bareItem.text !== item) throw new Error('the bare server does not return the bytes the emulator returned')
+}
+
+function putScenario (id: string): Scenario {
+  let n = 0
+  return { name: 'PUT', method: 'PUT', path: `/apis/v2/streams/stream-${id}`, body: () => JSON.stringify({ description: `bench update ${n++}` }) }
+}
+
+/** Each POST takes the next free output: an output serves one stream (kraken-api.md section 5). */
+function postScenario (seeded: SeededStore, state = { next: 0 }): Scenario {
+  return {
+    name: 'POST',
+    method: 'POST',
+    path: '/apis/v2/streams',
+    body: () => {
+      const i = state.next++
+      const output = seeded.freeOutputIds[i % seeded.freeOutputIds.length]!
+      return JSON.stringify(streamBody(`bench post ${i}`, seeded, output))
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`)
+  process.exit(1)
+})
