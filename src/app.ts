@@ -83,7 +83,9 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   app.setValidatorCompiler(({ schema }) => lazyValidator(schema as Parameters<typeof compile>[0]))
   app.removeContentTypeParser('text/plain')
   app.addSchema(ErrorEnvelope)
-  await app.register(fastifyCookie)
+  // Only reply.setCookie is used: the session guard reads the raw header (every `id` value), so the
+  // plugin's per-request cookie parsing is turned off.
+  await app.register(fastifyCookie, { hook: false })
 
   const routeIndex = new RouteIndex()
   routeIndex.attach(app)

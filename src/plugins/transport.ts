@@ -14,14 +14,6 @@ export function installTransport (app: FastifyInstance, routes: RouteIndex): voi
     void reply.header('strict-transport-security', HSTS)
   })
 
-  app.addHook('onSend', async function jsonCharset (_request, reply, payload) {
-    const type = reply.getHeader('content-type')
-    if (typeof type === 'string' && type.startsWith('application/json') && type !== 'application/json; charset=utf-8') {
-      void reply.header('content-type', 'application/json; charset=utf-8')
-    }
-    return payload
-  })
-
   // Clients that always send `Content-Type: application/json` do so on body-less calls too
   // (logout, start, stop): an empty JSON body is no body, not malformed JSON. Prototype
   // poisoning keys are still refused, as by Fastify's own parser.
