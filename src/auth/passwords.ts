@@ -1,7 +1,9 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { Limiter } from './limiter.ts'
 
+const hashing = new Limiter(2)
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> =>
-  new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => err ? reject(err) : resolve(key)))
+  hashing.run(() => new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => err ? reject(err) : resolve(key))))
 
 // N=2^14, r=8, p=1: the interactive-login parameters recommended for scrypt (about 50 ms here).
 const N = 16384
