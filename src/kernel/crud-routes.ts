@@ -139,7 +139,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         delete body[r.idField]
         const next: Item = { ...previous, ...body }
         delete next[PARENT_KEY]
-        assertValid(r.schemas.Item, stripHidden(r, next, previous))
+        assertValid(r.schemas.Item, withoutInternal(r, next))
         const parentId = previous[PARENT_KEY] as string | undefined
         const ctx = ruleContext(s, request, r, parentId)
         checkGeneric(ctx, registry, next, previous)
@@ -240,7 +240,7 @@ function withoutReadOnly (r: Resource, body: Item): Item {
 }
 
 /** Internal fields (a password hash) are not part of the item schema's writable shape. */
-function stripHidden (r: Resource, next: Item, _previous: Item): Item {
+function withoutInternal (r: Resource, next: Item): Item {
   const internal = r.spec.internal ?? []
   if (internal.length === 0) return next
   const out = { ...next }

@@ -7,7 +7,6 @@ import { errorResponses, guardedErrors, NoContent } from '../kernel/schemas.ts'
 import { ALL_ROLES } from '../auth/roles.ts'
 import { hashPassword, verifyPassword } from '../auth/passwords.ts'
 import { assertPasswordPolicy } from './account-rules.ts'
-import { servicesOf } from './account-services.ts'
 import { assertSessionLive } from '../auth/session-guard.ts'
 
 export const PasswordChange = Type.Object({
@@ -32,7 +31,7 @@ export function registerPasswordRoute (app: FastifyInstance, resource: Resource)
       response: { 204: NoContent, ...errorResponses(400, 413, 415, ...guardedErrors) }
     }
   }, async function changeAccountPassword (request: FastifyRequest, reply: FastifyReply) {
-    const services = servicesOf(request)
+    const services = request.server.kraken
     const session = request.session!
     // findItem answers 404, and 403 for an account the caller may not even read.
     const account = findItem(services.store, resource, request.params as Record<string, string>, request)

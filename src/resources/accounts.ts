@@ -8,7 +8,6 @@ import {
   ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE, ACCOUNTS, assertKeepsAdministrator, assertNotLastAdministrator,
   assertPasswordPolicy, isActiveAdministrator, requestedState
 } from './account-rules.ts'
-import { servicesOf } from './account-services.ts'
 import { registerPasswordRoute } from './account-password-route.ts'
 
 /**
@@ -52,14 +51,14 @@ export const accounts = defineResource({
   toStored: storeAccount,
   beforeDelete: deleteAccount,
   present: (request, item) => {
-    const { lockout } = servicesOf(request)
+    const { lockout } = request.server.kraken
     return item.state === 'Active' && lockout.isLocked(String(item.name)) ? { ...item, state: 'Locked' } : item
   },
   routes: registerPasswordRoute
 })
 
 function validateAccount (ctx: RuleContext, next: Item, previous: Item | undefined): void {
-  const { config, lockout } = servicesOf(ctx.request)
+  const { config, lockout } = ctx.request.server.kraken
   if (previous === undefined) {
     // Checked here rather than as a schema pattern so the 400 says which characters are refused.
     if (!ACCOUNT_NAME_PATTERN.test(String(next.name))) throw invalid('name', ACCOUNT_NAME_RULE)
@@ -76,7 +75,7 @@ function validateAccount (ctx: RuleContext, next: Item, previous: Item | undefin
 }
 
 async function storeAccount (ctx: RuleContext, next: Item, previous: Item | undefined): Promise<Item> {
-  const services = servicesOf(ctx.request)
+  const services = ctx.request.server.kraken
   const { password, ...stored } = next
   const name = String(next.name)
   stored.state = requestedState(next, previous, services.lockout)
@@ -104,7 +103,7 @@ async function storeAccount (ctx: RuleContext, next: Item, previous: Item | unde
 function deleteAccount (ctx: RuleContext, item: Item): void {
   const name = String(item.name)
   if (isActiveAdministrator(item)) assertNotLastAdministrator(ctx.store, name, 'name', 'deleted')
-  const { sessions, lockout } = servicesOf(ctx.request)
+  const { sessions, lockout } = ctx.request.server.kraken
   sessions.endUser(name)
   lockout.clear(name)
 }

@@ -1,15 +1,8 @@
-import type { FastifyRequest } from 'fastify'
 import type { RuleContext } from '../kernel/define-resource.ts'
 import { conflict, invalid } from '../kernel/errors.ts'
 import type { Item, Store } from '../kernel/store.ts'
-import type { Services } from '../services.ts'
 
 /** Rule helpers the media resources share. */
-
-/** The services of the app serving `request` (buildApp decorates every app with them). */
-export function servicesOf (request: FastifyRequest): Services {
-  return (request.server as unknown as { kraken: Services }).kraken
-}
 
 /** True when the request itself sets `field`: always on a create; on a PUT, when the body names it. */
 export function sent (ctx: RuleContext, previous: Item | undefined, field: string): boolean {
@@ -87,7 +80,7 @@ export function describeStream (stream: Item): string {
  * stream, and a running stream itself cannot be changed (kraken-api.md section 5) [ours].
  */
 export function refuseIfRunningUses (ctx: RuleContext, plural: string, singular: string, id: string): void {
-  const runtime = servicesOf(ctx.request).runtime
+  const runtime = ctx.request.server.kraken.runtime
   const running = streamsUsing(ctx.store, plural, id).filter(s => runtime.isActive(String(s.uuid)))
   if (running.length === 0) return
   const names = running.map(describeStream)

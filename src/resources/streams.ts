@@ -3,7 +3,7 @@ import { defineResource, type RuleContext } from '../kernel/define-resource.ts'
 import { conflict } from '../kernel/errors.ts'
 import type { Item } from '../kernel/store.ts'
 import { Description, Name, choice, defaulted, nullable, ref } from './fields.ts'
-import { describeStream, servicesOf } from './rules.ts'
+import { describeStream } from './rules.ts'
 import { checkStreamShape } from './stream-rules.ts'
 
 export const STREAM_MODES = ['transcoder', 'passthru', 'iorouter'] as const
@@ -30,7 +30,7 @@ export type Stream = Static<typeof StreamSchema>
 
 /** A stream that is not stopped (or in error) cannot be changed or deleted (kraken-api.md section 5). */
 function refuseIfActive (ctx: RuleContext, stream: Item): void {
-  const runtime = servicesOf(ctx.request).runtime
+  const runtime = ctx.request.server.kraken.runtime
   const uuid = String(stream.uuid)
   if (!runtime.isActive(uuid)) return
   const status = runtime.state(uuid).status
@@ -68,6 +68,6 @@ export const streams = defineResource({
   validate: validateStream,
   beforeChange: refuseIfActive,
   // Status lives in the runtime (memory), never in the data file: every response shows it live.
-  present: (request, item) => ({ ...item, ...servicesOf(request).runtime.state(String(item.uuid)) }),
-  presentVersion: request => servicesOf(request).runtime.version()
+  present: (request, item) => ({ ...item, ...request.server.kraken.runtime.state(String(item.uuid)) }),
+  presentVersion: request => request.server.kraken.runtime.version()
 })
