@@ -9,7 +9,8 @@ import type { RouteInfo } from '../src/plugins/route-index.ts'
 const README = new URL('../README.md', import.meta.url)
 
 function who (route: RouteInfo): string {
-  if (!route.url.startsWith('/apis/v2/') || /\/(login|logout)$/.test(route.url)) return 'no session'
+  if (route.access === 'open') return 'anyone (open)'
+  if (route.access === 'control') return 'control (same origin; the control token when set)'
   if (route.roles === undefined || route.roles.length === 3) return 'all roles'
   return route.roles.join(', ')
 }

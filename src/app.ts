@@ -14,10 +14,12 @@ import { compile, lazyValidator } from './kernel/validator.ts'
 import { openStore, type Db, type Store } from './kernel/store.ts'
 import { installErrorHandler } from './plugins/error-handler.ts'
 import { HSTS, installTransport } from './plugins/transport.ts'
+import { answerClientError } from './plugins/client-error.ts'
 import { RouteIndex } from './plugins/route-index.ts'
 import { cachedSerializerFactory } from './plugins/serializer-cache.ts'
 import { registerApidoc } from './plugins/apidoc.ts'
-import { installSessionGuard } from './auth/session-guard.ts'
+import { installRouteGuard } from './auth/route-guard.ts'
+import { resolveControlAccess } from './auth/control-access.ts'
 import { registerLoginRoutes } from './auth/login-routes.ts'
 import { SessionStore } from './auth/sessions.ts'
 import { Lockout } from './auth/lockout.ts'
@@ -76,6 +78,9 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
         .type('application/json; charset=utf-8')
         .send({ error: { type: notFound ? 'NotFound' : 'Validation', message: notFound ? 'no such path: an id is too long' : 'malformed URL (bad %-escape)', details: [] } })
     },
+    // Node's HTTP parser refuses some requests before Fastify sees them (an oversized header, a
+    // malformed request line): those answers carry the envelope and the device headers too.
+    clientErrorHandler: answerClientError,
     schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions } })
   }
@@ -97,6 +102,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat),
     lockout: new Lockout(clock, config.lockoutAttempts, config.lockoutSeconds),
     routes: routeIndex,
+    control: resolveControlAccess(config.host, config.controlToken),
     runtime: undefined as unknown as Services['runtime'], // set just below: the runtime needs the services it belongs to
     log: app.log,
     startedAt: clock.now(),
@@ -119,7 +125,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   installErrorHandler(app)
   installTransport(app, routeIndex)
   installRebootGate(app, () => services)
-  installSessionGuard(app, () => services.sessions)
+  installRouteGuard(app, { sessions: () => services.sessions, controlToken: () => services.control.token })
 
   registerLoginRoutes(app, () => services)
   registerCrudRoutes(app, registry, () => services.store)

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { DEFAULT_PASSWORD, loadConfig, type Config } from './config.ts'
-import { startEmulator } from './start-emulator.ts'
+import { startEmulator, type RunningEmulator } from './start-emulator.ts'
 import { CertificateError } from './tls/certificate.ts'
 import { StoreLoadError } from './kernel/store.ts'
 import { FixtureError } from './fixtures.ts'
@@ -28,7 +28,7 @@ async function main (): Promise<void> {
     }
     throw error
   }
-  announce(config, emulator.url, emulator.port, emulator.fingerprint)
+  announce(config, emulator)
   for (const warning of emulator.warnings) process.stderr.write(`kraken-emulator: WARNING: ${warning}\n`)
   warnAboutDefaults(config)
 
@@ -50,14 +50,19 @@ async function main (): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
-function announce (config: Config, url: string, port: number, fingerprint: string): void {
+function announce (config: Config, emulator: RunningEmulator): void {
+  const { url, port, fingerprint } = emulator
+  // A generated control token is shown once, here: nobody else can learn it. A configured one is
+  // the user's secret and never printed.
+  const controlToken = emulator.app.kraken.control.generated ? emulator.controlToken : undefined
   if (config.printReady === 'json') {
-    process.stdout.write(JSON.stringify({ url, port, fingerprint, pid: process.pid }) + '\n')
+    process.stdout.write(JSON.stringify({ url, port, fingerprint, pid: process.pid, ...(controlToken !== undefined && { controlToken }) }) + '\n')
     return
   }
   // The default password is public (the integrator's guide prints it); a configured one is never shown.
   const password = config.adminPassword === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : '(the configured --admin-password)'
-  process.stdout.write(`kraken-emulator ready at ${url}/apis/v2  login: haiadmin / ${password}  certificate SHA-256: ${fingerprint}\n`)
+  const control = controlToken === undefined ? '' : `  control token: ${controlToken}`
+  process.stdout.write(`kraken-emulator ready at ${url}/apis/v2  login: haiadmin / ${password}  certificate SHA-256: ${fingerprint}${control}\n`)
 }
 
 function warnAboutDefaults (config: Config): void {

@@ -29,6 +29,8 @@ export interface Config {
   seed: number | undefined
   logLevel: LogLevel
   printReady: 'text' | 'json'
+  /** The /_emulator control token: a secret, `off`, or undefined (generated off loopback). */
+  controlToken: string | undefined
 }
 
 export const DEFAULT_PASSWORD = 'krakenapi'
@@ -56,7 +58,8 @@ export const defaults: Config = {
   rebootMs: 3000,
   seed: undefined,
   logLevel: 'info',
-  printReady: 'text'
+  printReady: 'text',
+  controlToken: undefined
 }
 
 export function resolveConfig (partial: Partial<Config> = {}): Config {
@@ -126,7 +129,8 @@ function options (): Option[] {
     new Option('--reboot-ms <ms>', 'how long a reboot keeps the API unavailable').env(env('REBOOT_MS')).argParser(integer(0, 600_000)),
     new Option('--seed <n>', 'seed of the statistics generator (deterministic values)').env(env('SEED')).argParser(integer(0, 2 ** 31 - 1)),
     new Option('--log-level <level>', 'log level').env(env('LOG_LEVEL')).argParser(choice(logLevels)),
-    new Option('--print-ready <format>', 'how to announce readiness on stdout: text or json (one JSON line)').env(env('PRINT_READY')).argParser(choice(['text', 'json'] as const))
+    new Option('--print-ready <format>', 'how to announce readiness on stdout: text or json (one JSON line)').env(env('PRINT_READY')).argParser(choice(['text', 'json'] as const)),
+    new Option('--control-token <secret>', 'token the /_emulator control routes require in the X-Kraken-Control-Token header, or `off` to open them (with a warning) (default: none on loopback, generated and printed on any other address)').env(env('CONTROL_TOKEN')).argParser(nonEmpty)
   ]
 }
 

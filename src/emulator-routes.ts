@@ -10,10 +10,13 @@ export const EMULATOR_BASE = '/_emulator'
 
 /**
  * The emulator's own control routes, outside /apis so they never collide with the device's.
- * No session: a CI job resets between tests from any language.
+ * No session: a CI job resets between tests from any language. Every route but health is
+ * `control`: refused from another origin, and behind the control token when one is set.
  */
 export function registerEmulatorRoutes (app: FastifyInstance, services: () => Services): void {
   app.get(`${EMULATOR_BASE}/health`, {
+    // Open: container health checks and wait-for-port scripts hold no token.
+    config: { access: 'open' },
     schema: {
       tags: ['Emulator'], operationId: 'emulatorHealth', summary: 'Liveness of the emulator (no session)',
       response: {
@@ -27,13 +30,13 @@ export function registerEmulatorRoutes (app: FastifyInstance, services: () => Se
   })
 
   app.post(`${EMULATOR_BASE}/reset`, {
-    config: { bodyOptional: true },
+    config: { access: 'control', bodyOptional: true },
     // `curl -X POST .../_emulator/reset` sends no body at all: validate that as `{}` (the schema
     // below is an object, and Ajv refuses an absent body as "must be object").
     preValidation: async function defaultResetBody (request) { request.body ??= {} },
     schema: {
-      tags: ['Emulator'], operationId: 'emulatorReset',
-      summary: 'Restore a fixture and end every session (no session needed)',
+      tags: ['Emulator'], operationId: 'emulatorReset', security: [{ controlToken: [] }],
+      summary: 'Restore a fixture and end every session (control route)',
       description: 'Restores the active fixture, or switches to `fixture`. Answers once the state is fully restored and durable.',
       // Names only: this route needs no session, and a path would let any caller make the
       // emulator read (and quote in its error) any JSON file on the machine. Paths stay available
@@ -43,7 +46,7 @@ export function registerEmulatorRoutes (app: FastifyInstance, services: () => Se
       }, { additionalProperties: false })),
       response: {
         200: Type.Object({ fixture: Type.String() }),
-        ...errorResponses(400, 413, 415, 500)
+        ...errorResponses(400, 401, 403, 413, 415, 500)
       }
     }
   }, async function reset (request) {

@@ -7,6 +7,7 @@ import type { SessionStore } from './auth/sessions.ts'
 import type { Lockout } from './auth/lockout.ts'
 import type { StreamRuntime } from './runtime/stream-runtime.ts'
 import type { RouteIndex } from './plugins/route-index.ts'
+import type { ControlAccess } from './auth/control-access.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -22,6 +23,8 @@ export interface Services {
   runtime: StreamRuntime
   /** Every route of the app, with its roles (filled while routes register). */
   routes: RouteIndex
+  /** Who may use the /_emulator control routes (the control token, if any). */
+  control: ControlAccess
   log: FastifyBaseLogger
   /** Restores a fixture (the active one by default), ends every session; resolves once durable. */
   reset: (fixture?: string) => Promise<void>

@@ -31,8 +31,14 @@ export interface RunningEmulator {
   certificate: string
   /** Its SHA-256 fingerprint, as openssl prints it. */
   fingerprint: string
-  /** Problems with a given certificate worth showing (expired, key readable by others...); one line each. */
+  /** Problems worth showing (a given certificate expired or readable by others, control routes left open...); one line each. */
   warnings: readonly string[]
+  /**
+   * The token the /_emulator control routes require in `X-Kraken-Control-Token`, or undefined when
+   * they need none (loopback without `controlToken`, or `controlToken: 'off'`). `reset()` needs no
+   * token: it runs in process.
+   */
+  controlToken: string | undefined
   /** The plain-HTTP redirect port, when `httpPort` was given. */
   httpPort: number | undefined
   /** The Fastify app, for `inject()` and for reaching the emulator's services. */
@@ -86,7 +92,8 @@ export async function startEmulator (options: EmulatorOptions = {}): Promise<Run
     port,
     certificate: tls.cert,
     fingerprint: tls.fingerprint,
-    warnings: tls.warnings ?? [],
+    warnings: [...(tls.warnings ?? []), ...app.kraken.control.warnings],
+    controlToken: app.kraken.control.token,
     httpPort: redirect === undefined ? undefined : (redirect.address() as AddressInfo).port,
     app,
     reset: (fixture?: string) => app.kraken.reset(fixture),

@@ -30,6 +30,7 @@ const cookieAttributes = { path: '/', secure: true, sameSite: 'strict' } as cons
 /** Login, logout and the session introspection route (kraken-api.md section 2). */
 export function registerLoginRoutes (app: FastifyInstance, services: () => Services): void {
   app.post(`${API_BASE}/login`, {
+    config: { access: 'open' },
     schema: {
       tags: ['Session'], operationId: 'login', summary: 'Log in',
       description: 'On success: 204 with an HttpOnly `id` session cookie. Any cookie or Authorization header the request carries is ignored.',
@@ -83,9 +84,10 @@ export function registerLoginRoutes (app: FastifyInstance, services: () => Servi
   void app.register(async function logoutRoutes (scope) {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, function ignoreBody (_request, _body, done) { done(null, undefined) })
-    scope.get(`${API_BASE}/logout`, { schema: logoutSchema('Get') }, logout)
-    scope.post(`${API_BASE}/logout`, { schema: logoutSchema('Post') }, logout)
-    scope.delete(`${API_BASE}/logout`, { schema: logoutSchema('Delete') }, logout)
+    const open = { access: 'open' } as const
+    scope.get(`${API_BASE}/logout`, { config: open, schema: logoutSchema('Get') }, logout)
+    scope.post(`${API_BASE}/logout`, { config: open, schema: logoutSchema('Post') }, logout)
+    scope.delete(`${API_BASE}/logout`, { config: open, schema: logoutSchema('Delete') }, logout)
   })
 
   app.get(`${API_BASE}/session`, {

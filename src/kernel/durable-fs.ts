@@ -1,6 +1,10 @@
 // The two filesystem primitives durability rests on.
 import fs from 'node:fs/promises'
 
+/** Every file of the store (data, journal, snapshots, lock) is the owner's alone: it holds password
+ *  hashes and SRT passphrases. */
+export const PRIVATE_FILE_MODE = 0o600
+
 /** Writes the whole buffer: a single write(2) may legally write less than asked. */
 export async function writeAll (handle: fs.FileHandle, buffer: Buffer): Promise<void> {
   let offset = 0

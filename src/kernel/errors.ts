@@ -9,12 +9,18 @@ export const errorStatus = {
   SessionAuthorization: 403,
   NotFound: 404,
   MethodNotAllowed: 405,
+  RequestTimeout: 408,
   Conflict: 409,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   TooManyRequests: 429,
+  RequestHeaderFieldsTooLarge: 431,
   Internal: 500,
-  ServiceUnavailable: 503
+  ServiceUnavailable: 503,
+  // The emulator's control routes (/_emulator), not the device's sessions; listed after the
+  // device's types so that a bare 401/403 still maps to those.
+  ControlAuthentication: 401,
+  ControlAuthorization: 403
 } as const
 
 export type ErrorType = keyof typeof errorStatus

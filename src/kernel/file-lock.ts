@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { StoreLoadError } from './store-load-error.ts'
+import { PRIVATE_FILE_MODE } from './durable-fs.ts'
 
 // Locks held by this process. A lock naming our own pid but absent from here was left by an
 // earlier process that had the same pid, as happens to pid 1 in a restarted container.
@@ -38,7 +39,7 @@ export async function acquireLock (file: string): Promise<() => Promise<void>> {
   // with EEXIST like open(wx), but a lock never exists without its pid, so nobody can mistake a
   // lock being written for a stale empty one.
   try {
-    await fs.writeFile(mine, `${process.pid}\n`, { flag: 'w' })
+    await fs.writeFile(mine, `${process.pid}\n`, { flag: 'w', mode: PRIVATE_FILE_MODE })
   } catch (err) {
     throw new StoreLoadError(`${lock}: cannot create the lock file (${(err as Error).message})`, { cause: err })
   }

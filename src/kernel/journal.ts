@@ -2,7 +2,7 @@
 // `<file>.journal.<generation>`. A generation starts when a snapshot is cut (see durable-writer.ts).
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { syncDir, writeAll } from './durable-fs.ts'
+import { PRIVATE_FILE_MODE, syncDir, writeAll } from './durable-fs.ts'
 import { findOpsProblem } from './find-db-problem.ts'
 import { StoreLoadError } from './store-load-error.ts'
 import type { Op } from './store.ts'
@@ -43,7 +43,7 @@ export class JournalFile {
 
   /** Opens (creating if needed) the journal of a generation for appending. */
   static async open (file: string, generation: number): Promise<JournalFile> {
-    const handle = await fs.open(journalPath(file, generation), 'a')
+    const handle = await fs.open(journalPath(file, generation), 'a', PRIVATE_FILE_MODE)
     try {
       const { size } = await handle.stat()
       // A line fsynced into a file whose directory entry is not durable is lost with the file.

@@ -11,7 +11,7 @@ export const ErrorDetailSchema = Type.Object({
 
 export const ErrorEnvelope = Type.Object({
   error: Type.Object({
-    type: Type.String({ description: 'Validation, SessionAuthentication, SessionAuthorization, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, Internal' }),
+    type: Type.String({ description: 'Validation, SessionAuthentication, SessionAuthorization, NotFound, MethodNotAllowed, RequestTimeout, Conflict, PayloadTooLarge, UnsupportedMediaType, TooManyRequests, RequestHeaderFieldsTooLarge, ServiceUnavailable, Internal; on /_emulator routes also ControlAuthentication, ControlAuthorization' }),
     message: Type.String(),
     details: Type.Array(ErrorDetailSchema)
   }, { additionalProperties: false })

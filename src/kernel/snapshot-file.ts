@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Adapter } from 'lowdb'
-import { syncDir, writeAll } from './durable-fs.ts'
+import { PRIVATE_FILE_MODE, syncDir, writeAll } from './durable-fs.ts'
 import { findDbProblem } from './find-db-problem.ts'
 import { StoreLoadError } from './store-load-error.ts'
 import type { Db } from './store.ts'
@@ -66,7 +66,8 @@ export class SnapshotFile implements Adapter<SnapshotDoc | null> {
     if (doc === null) throw new Error('SnapshotFile: refusing to write an empty snapshot')
     const temp = `${this.file}.tmp`
     let bytes = 0
-    const handle = await fs.open(temp, 'w')
+    // 0600: the snapshot holds password hashes and SRT passphrases.
+    const handle = await fs.open(temp, 'w', PRIVATE_FILE_MODE)
     try {
       for (const chunk of serializeSnapshot(doc)) {
         const buffer = Buffer.from(chunk)

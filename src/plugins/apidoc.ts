@@ -20,7 +20,8 @@ export async function registerApidoc (app: FastifyInstance): Promise<void> {
       },
       components: {
         securitySchemes: {
-          session: { type: 'apiKey', in: 'cookie', name: 'id', description: 'The session cookie set by POST /apis/v2/login' }
+          session: { type: 'apiKey', in: 'cookie', name: 'id', description: 'The session cookie set by POST /apis/v2/login' },
+          controlToken: { type: 'apiKey', in: 'header', name: 'X-Kraken-Control-Token', description: 'The emulator\'s control token (--control-token), needed by /_emulator routes when one is set: always off loopback' }
         }
       },
       tags: [
@@ -33,12 +34,20 @@ export async function registerApidoc (app: FastifyInstance): Promise<void> {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     }
   })
-  await app.register(fastifySwaggerUi, {
-    routePrefix: '/apidoc',
-    uiConfig: { docExpansion: 'list', deepLinking: true, withCredentials: true, persistAuthorization: false, tryItOutEnabled: false },
-    staticCSP: true
-  })
-  app.get('/docs', { schema: { hide: true } }, async function docsRedirect (_request, reply) {
-    return reply.redirect('/apidoc', 301)
+  // The documentation is open (kraken-api.md section 8). Its routes are made by swagger-ui, so
+  // they are declared open by this scope as they register; the swagger plugin above stays at the
+  // root, where it sees every route of the app.
+  await app.register(async function openDocumentation (scope) {
+    scope.addHook('onRoute', function declareOpen (route) {
+      route.config = { ...route.config, access: 'open' }
+    })
+    await scope.register(fastifySwaggerUi, {
+      routePrefix: '/apidoc',
+      uiConfig: { docExpansion: 'list', deepLinking: true, withCredentials: true, persistAuthorization: false, tryItOutEnabled: false },
+      staticCSP: true
+    })
+    scope.get('/docs', { schema: { hide: true } }, async function docsRedirect (_request, reply) {
+      return reply.redirect('/apidoc', 301)
+    })
   })
 }

@@ -1,11 +1,14 @@
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way'
 import type { FastifyInstance } from 'fastify'
 import type { Role } from '../auth/roles.ts'
+import type { RouteAccess } from '../fastify-types.ts'
 
 export interface RouteInfo {
   method: string
   url: string
-  /** Roles the route allows; undefined: any session (or none, outside /apis/v2). */
+  /** Who may call it (declared where the route is registered; `session` when undeclared). */
+  access: RouteAccess
+  /** Roles the route allows; undefined: any signed-in role (for `session` routes). */
   roles: readonly Role[] | undefined
   operationId: string | undefined
   summary: string | undefined
@@ -34,6 +37,9 @@ export class RouteIndex {
         this.routes.push({
           method,
           url: route.url,
+          // Read when asked: an onRoute hook of a plugin scope (the documentation's) may declare
+          // the access after this root hook has run.
+          get access () { return route.config?.access ?? 'session' },
           roles: route.config?.roles,
           operationId: schema?.operationId,
           summary: schema?.summary,

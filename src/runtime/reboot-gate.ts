@@ -1,19 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { API_BASE } from '../kernel/define-resource.ts'
+import { isDeviceRequest } from '../kernel/route-scope.ts'
 import type { Services } from '../services.ts'
 
 /**
- * While the device reboots every /apis/v2 path answers 503 in the envelope with `Retry-After`,
+ * While the device reboots every /apis/v2 route answers 503 in the envelope with `Retry-After`,
  * login and logout included; /_emulator and /apidoc keep working so a harness can wait or reset.
- * Installed before the session guard, so a stale cookie sees 503 during the reboot and 401 after.
+ * Decided on the route that matched (see isDeviceRequest), so no spelling of a path slips past it.
+ * Installed before the route guard, so a stale cookie sees 503 during the reboot and 401 after.
  */
 // approximation: a real device refuses connections while it reboots; a 503 is kinder to clients [ours]
 export function installRebootGate (app: FastifyInstance, services: () => Services): void {
   app.addHook('onRequest', async function rebootGate (request: FastifyRequest, reply: FastifyReply) {
     const remaining = services().runtime.rebootRemainingMs()
-    if (remaining === undefined) return
-    const path = request.url.split('?')[0] ?? ''
-    if (path !== API_BASE && !path.startsWith(API_BASE + '/')) return
+    if (remaining === undefined || !isDeviceRequest(request)) return
     // Sent here rather than thrown: a reboot is expected, not an error worth an error-level log line.
     return reply
       .code(503)

@@ -54,7 +54,18 @@ export class CertificateError extends Error {
 }
 
 /** Options to spread into every TLS server the emulator creates (Fastify `https: {...}`). */
-export const tlsServerOptions = { minVersion: 'TLSv1.2' as const }
+/**
+ * TLS 1.2 and 1.3 with forward-secret AEAD suites only (the common "intermediate" profile): no
+ * static-RSA key exchange, no CBC, no SHA-1 MACs. TLS 1.3 suites are all AEAD and forward secret.
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305'
+].join(':')
+
+export const tlsServerOptions = { minVersion: 'TLSv1.2' as const, ciphers: TLS_CIPHERS }
 
 export const CERT_FILE_NAME = 'cert.pem'
 export const KEY_FILE_NAME = 'key.pem'
