@@ -1,5 +1,4 @@
-import type { Role } from './auth/roles.ts'
-import type { Session } from './auth/sessions.ts'
+import type { Role } from './kernel/roles.ts'
 import type { Services } from './services.ts'
 
 declare module 'fastify' {
@@ -12,10 +11,6 @@ declare module 'fastify' {
     roles?: readonly Role[]
     /** The route accepts a request without a body (e.g. POST /_emulator/reset). */
     bodyOptional?: boolean
-  }
-  interface FastifyRequest {
-    /** The caller's session, set by the session guard on /apis/v2 routes. */
-    session?: Session
   }
 }
 

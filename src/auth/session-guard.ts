@@ -34,11 +34,3 @@ export function installSessionGuard (app: FastifyInstance, sessions: () => Sessi
 function routeOf (request: FastifyRequest): string {
   return request.routeOptions.url ?? request.url
 }
-
-/**
- * Refuses a write whose session was revoked by a reset or reboot while the request was in flight
- * (see Session.revoked). Call it right before committing, with no await in between.
- */
-export function assertSessionLive (request: FastifyRequest): void {
-  if (request.session?.revoked === true) throw unauthenticated('the session ended (reset or reboot) while the request was in flight')
-}

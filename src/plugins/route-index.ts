@@ -1,6 +1,6 @@
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way'
 import type { FastifyInstance } from 'fastify'
-import type { Role } from '../auth/roles.ts'
+import type { Role } from '../kernel/roles.ts'
 
 export interface RouteInfo {
   method: string
