@@ -25,7 +25,7 @@ import { SessionStore } from './auth/sessions.ts'
 import { Lockout } from './auth/lockout.ts'
 import { registerEmulatorRoutes } from './emulator-routes.ts'
 import { resources } from './resources/index.ts'
-import { registerSystemRoutes } from './system/index.ts'
+import { readLicense, registerSystemRoutes } from './system/index.ts'
 import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
 import { checkDb } from './check-db.ts'
 import { Seeder } from './seed.ts'
@@ -118,7 +118,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
       await durable
     }
   }
-  services.runtime = createStreamRuntime(() => services)
+  services.runtime = createStreamRuntime(() => services, () => readLicense(services))
   app.decorate('kraken', services)
 
   await registerApidoc(app)

@@ -6,7 +6,7 @@ import t from 'tap'
 import diagnostics from 'node:diagnostics_channel'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { KrakenApp } from '../src/app.ts'
-import type { Role } from '../src/auth/roles.ts'
+import type { Role } from '../src/kernel/roles.ts'
 import { PARENT_KEY, type Resource } from '../src/kernel/define-resource.ts'
 import { makeApp, USERS } from './helpers/app.ts'
 

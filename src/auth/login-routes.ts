@@ -3,10 +3,11 @@ import { Type } from 'typebox'
 import { API_BASE } from '../kernel/define-resource.ts'
 import { KrakenError } from '../kernel/errors.ts'
 import { errorResponses, NoContent } from '../kernel/schemas.ts'
-import { RoleSchema, type Role } from './roles.ts'
+import { RoleSchema, type Role } from '../kernel/roles.ts'
 import { dummyHash, verifyPassword } from './passwords.ts'
-import { sessionIdCandidates } from './sessions.ts'
-import type { Services } from '../services.ts'
+import type { Store } from '../kernel/store.ts'
+import type { Lockout } from './lockout.ts'
+import { sessionIdCandidates, type Session, type SessionStore } from './sessions.ts'
 
 export const LoginBody = Type.Object({
   username: Type.String({ maxLength: 256, description: 'account name' }),
@@ -27,8 +28,15 @@ const noCache = {
 }
 const cookieAttributes = { path: '/', secure: true, sameSite: 'strict' } as const
 
+/** What the login routes need of the emulator (src/services.ts provides it). */
+export interface LoginServices {
+  store: Store
+  sessions: SessionStore
+  lockout: Lockout
+}
+
 /** Login, logout and the session introspection route (kraken-api.md section 2). */
-export function registerLoginRoutes (app: FastifyInstance, services: () => Services): void {
+export function registerLoginRoutes (app: FastifyInstance, services: () => LoginServices): void {
   app.post(`${API_BASE}/login`, {
     config: { access: 'open' },
     schema: {
@@ -97,7 +105,8 @@ export function registerLoginRoutes (app: FastifyInstance, services: () => Servi
       response: { 200: SessionInfo, ...errorResponses(401, 500, 503) }
     }
   }, async function getSession (request: FastifyRequest) {
-    const session = request.session!
+    // The session guard sets the Session it found (the kernel types it as a mere Caller).
+    const session = request.session as Session
     const { sessions } = services()
     return {
       username: session.username,

@@ -21,11 +21,3 @@ export function requireSession (request: FastifyRequest, sessions: SessionStore)
     throw forbidden(`the ${request.session.role} role may not ${request.method} ${request.routeOptions.url ?? ''}`)
   }
 }
-
-/**
- * Refuses a write whose session was revoked by a reset or reboot while the request was in flight
- * (see Session.revoked). Call it right before committing, with no await in between.
- */
-export function assertSessionLive (request: FastifyRequest): void {
-  if (request.session?.revoked === true) throw unauthenticated('the session ended (reset or reboot) while the request was in flight')
-}

@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { customAlphabet } from 'nanoid'
 import type { Clock } from '../kernel/clock.ts'
 import type { SessionIdFormat } from '../config.ts'
-import type { Role } from './roles.ts'
+import type { Caller } from '../kernel/caller.ts'
+import type { Role } from '../kernel/roles.ts'
 
-export interface Session {
-  id: string
-  username: string
-  role: Role
+/** A signed-in user's session: the kernel's Caller (who sends a request), with its lifetime. */
+export interface Session extends Caller {
   created: number
   lastSeen: number
-  /**
-   * Set when a reset or a reboot ends every session. A request authenticated before that may
-   * still be in flight (reading its body, hashing a password): it must not write afterwards, or
-   * the reset would not restore the fixture. Writers check it with `assertSessionLive`.
-   */
-  revoked?: boolean
 }
 
 // The guide's example session id is 40 alphanumerics; nanoid draws them from the CSPRNG.

@@ -8,7 +8,7 @@ import {
 import { KrakenError, conflict, invalid, notFound } from './errors.ts'
 import { errorResponses, guardedErrors, NoContent } from './schemas.ts'
 import { assertValid } from './validator.ts'
-import { assertSessionLive } from '../auth/session-guard.ts'
+import { assertSessionLive } from './caller.ts'
 import type { Registry } from './registry.ts'
 import type { Item, Op, Store } from './store.ts'
 

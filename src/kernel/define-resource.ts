@@ -1,7 +1,7 @@
 import { Type, type TObject, type TSchema, type Static } from 'typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Role } from '../auth/roles.ts'
-import type { Session } from '../auth/sessions.ts'
+import type { Role } from './roles.ts'
+import type { Caller } from './caller.ts'
 import type { Item, Store } from './store.ts'
 import { listOf } from './schemas.ts'
 
@@ -10,7 +10,7 @@ export const PARENT_KEY = '_parent'
 
 export interface RuleContext {
   store: Store
-  session: Session
+  session: Caller
   request: FastifyRequest
   resource: Resource
   /** The parent item's id for a nested resource. */
@@ -62,7 +62,7 @@ export interface ResourceSpec<S extends TObject = TObject> {
   /** Changes whenever what `present` adds changes; lists are cached until it (or the store) does. */
   presentVersion?: (request: FastifyRequest) => number
   /** Hides items from some sessions (a Viewer sees only its own account). */
-  visible?: (session: Session, item: Item) => boolean
+  visible?: (session: Caller, item: Item) => boolean
   /** Extra routes (actions) that live with the resource. */
   routes?: (app: FastifyInstance, resource: Resource) => void
   /** The operations the kernel registers; all five by default. */

@@ -15,7 +15,7 @@ import { JournalFile } from './journal.ts'
 import type { MemoryState } from './memory-state.ts'
 import type { SnapshotDoc, SnapshotFile } from './snapshot-file.ts'
 import type { Durability } from './state-store.ts'
-import type { Op } from './store.ts'
+import type { Op } from './store-types.ts'
 
 interface Waiter {
   resolve: () => void

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { PRIVATE_FILE_MODE, syncDir, writeAll } from './durable-fs.ts'
 import { findOpsProblem } from './find-db-problem.ts'
 import { StoreLoadError } from './store-load-error.ts'
-import type { Op } from './store.ts'
+import type { Op } from './store-types.ts'
 
 export interface JournalEntry {
   seq: number

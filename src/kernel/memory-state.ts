@@ -1,7 +1,7 @@
 // The in-memory state behind every Store: one Map per collection (O(1) get, insertion order kept
 // by the Map, and `set` on an existing key keeps its position, which is exactly "replace keeps the
 // item's position"). Inputs are assumed valid (see find-db-problem.ts); this class only applies.
-import type { Db, Item, Op } from './store.ts'
+import type { Db, Item, Op } from './store-types.ts'
 
 const EMPTY: readonly Item[] = Object.freeze([])
 

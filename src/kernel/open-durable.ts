@@ -11,7 +11,7 @@ import { JournalFile, journalPath, listJournals, readJournal } from './journal.t
 import { MemoryState } from './memory-state.ts'
 import { SnapshotFile, type SnapshotDoc } from './snapshot-file.ts'
 import { StoreLoadError } from './store-load-error.ts'
-import type { StoreOptions } from './store.ts'
+import type { StoreOptions } from './store-types.ts'
 
 export async function openDurable (options: StoreOptions & { file: string }): Promise<{ state: MemoryState, writer: DurableWriter }> {
   const { compactBytes } = options

@@ -11,7 +11,7 @@ import type { Adapter } from 'lowdb'
 import { PRIVATE_FILE_MODE, syncDir, writeAll } from './durable-fs.ts'
 import { findDbProblem } from './find-db-problem.ts'
 import { StoreLoadError } from './store-load-error.ts'
-import type { Db } from './store.ts'
+import type { Db } from './store-types.ts'
 
 /** The file's content: a Db plus the bookkeeping that ties it to the journal (see store.ts). */
 export interface SnapshotDoc extends Db {

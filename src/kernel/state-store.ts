@@ -2,7 +2,7 @@
 // validated, applied to memory synchronously, then handed to the durability layer (if any).
 import { findDbProblem, findOpsProblem } from './find-db-problem.ts'
 import type { MemoryState } from './memory-state.ts'
-import type { Db, Item, Op, Store } from './store.ts'
+import type { Db, Item, Op, Store } from './store-types.ts'
 
 /** What the durable mode adds. Each method must call `apply` synchronously (after any check
  *  that can fail, so a rejected write leaves memory untouched) and resolve once durable. */

@@ -10,48 +10,11 @@ import { findDbProblem } from './find-db-problem.ts'
 import { MemoryState } from './memory-state.ts'
 import { openDurable } from './open-durable.ts'
 import { StateStore } from './state-store.ts'
+import type { Store, StoreOptions } from './store-types.ts'
 
 export { StoreLoadError } from './store-load-error.ts'
 
-export type Item = Record<string, unknown>
-
-export interface Db {
-  format: 'kraken-emulator/1'
-  fixture: string
-  collections: Record<string, Item[]>
-  singletons: Record<string, Record<string, unknown>>
-}
-
-export type Op =
-  | { op: 'put', collection: string, id: string, item: Item }
-  | { op: 'delete', collection: string, id: string }
-  | { op: 'set', singleton: string, value: Record<string, unknown> }
-
-export interface StoreOptions {
-  /** undefined => in memory only */
-  file?: string
-  /** used when there is no data file (or in memory) */
-  seed: () => Db
-  idField: (collection: string) => string
-  /** throws (an Error with a clear message) when a loaded db is invalid */
-  check?: (db: Db) => void
-  /** journal size (bytes) below which no compaction happens; default 1 MiB. Lowered by tests. */
-  compactBytes?: number
-}
-
-export interface Store {
-  readonly file: string | undefined
-  fixture (): string
-  list (collection: string): readonly Item[]
-  get (collection: string, id: string): Item | undefined
-  /** The items whose `field` equals `value` or, for an array field, contains it (indexed: O(matches)). */
-  lookup (collection: string, field: string, value: unknown): Item[]
-  singleton (name: string): Record<string, unknown> | undefined
-  commit (ops: Op[]): Promise<void>
-  replace (db: Db): Promise<void>
-  snapshot (): Db
-  close (): Promise<void>
-}
+export type { Db, Item, Op, Store, StoreOptions } from './store-types.ts'
 
 export async function openStore (options: StoreOptions): Promise<Store> {
   if (options.file === undefined) {

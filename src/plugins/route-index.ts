@@ -1,7 +1,7 @@
 import FindMyWay, { type HTTPMethod, type HTTPVersion } from 'find-my-way'
 import type { FastifyInstance } from 'fastify'
-import type { Role } from '../auth/roles.ts'
-import type { RouteAccess } from '../fastify-types.ts'
+import type { Role } from '../kernel/roles.ts'
+import type { RouteAccess } from '../kernel/route-config.ts'
 
 export interface RouteInfo {
   method: string

@@ -4,10 +4,10 @@ import { itemRoute, type Resource } from '../kernel/define-resource.ts'
 import { findItem } from '../kernel/crud-routes.ts'
 import { forbidden, invalid, notFound } from '../kernel/errors.ts'
 import { errorResponses, guardedErrors, NoContent } from '../kernel/schemas.ts'
-import { ALL_ROLES } from '../auth/roles.ts'
+import { ALL_ROLES } from '../kernel/roles.ts'
 import { hashPassword, verifyPassword } from '../auth/passwords.ts'
 import { assertPasswordPolicy } from './account-rules.ts'
-import { assertSessionLive } from '../auth/session-guard.ts'
+import { assertSessionLive } from '../kernel/caller.ts'
 
 export const PasswordChange = Type.Object({
   current_password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'the account\'s current password: required to change your own; optional for an Administrator' })),

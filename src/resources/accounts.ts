@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 import { defineResource, type RuleContext } from '../kernel/define-resource.ts'
 import { conflict, invalid } from '../kernel/errors.ts'
 import type { Item } from '../kernel/store.ts'
-import { ADMIN_ONLY, ALL_ROLES, RoleSchema, type Role } from '../auth/roles.ts'
+import { ADMIN_ONLY, ALL_ROLES, RoleSchema, type Role } from '../kernel/roles.ts'
 import { hashPassword } from '../auth/passwords.ts'
 import {
   ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE, ACCOUNTS, assertKeepsAdministrator, assertNotLastAdministrator,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDeviceRequest } from '../kernel/route-scope.ts'
-import type { Services } from '../services.ts'
+import type { RuntimeServices } from './runtime-types.ts'
 
 /**
  * While the device reboots every /apis/v2 route answers 503 in the envelope with `Retry-After`,
@@ -9,7 +9,7 @@ import type { Services } from '../services.ts'
  * Installed before the route guard, so a stale cookie sees 503 during the reboot and 401 after.
  */
 // approximation: a real device refuses connections while it reboots; a 503 is kinder to clients [ours]
-export function installRebootGate (app: FastifyInstance, services: () => Services): void {
+export function installRebootGate (app: FastifyInstance, services: () => RuntimeServices): void {
   app.addHook('onRequest', async function rebootGate (request: FastifyRequest, reply: FastifyReply) {
     const remaining = services().runtime.rebootRemainingMs()
     if (remaining === undefined || !isDeviceRequest(request)) return

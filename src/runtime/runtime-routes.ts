@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { ADMIN_ONLY, ALL_ROLES, MEDIA_WRITERS } from '../auth/roles.ts'
+import { ADMIN_ONLY, ALL_ROLES, MEDIA_WRITERS } from '../kernel/roles.ts'
 import { API_BASE, itemRoute, type Resource } from '../kernel/define-resource.ts'
 import { notFound } from '../kernel/errors.ts'
 import { errorResponses, guardedErrors, NoContent } from '../kernel/schemas.ts'
 import type { Item } from '../kernel/store.ts'
-import type { Services } from '../services.ts'
+import type { RuntimeServices } from './runtime-types.ts'
 import { StreamStatistics } from './stream-statistics.ts'
-import { assertSessionLive } from '../auth/session-guard.ts'
+import { assertSessionLive } from '../kernel/caller.ts'
 
 const security = [{ session: [] }]
 
@@ -15,7 +15,7 @@ const security = [{ session: [] }]
  * Stream actions and statistics (kraken-api.md section 6), the reboot, and the runtime's part of
  * the app's life: auto-start when the app is ready and after a reset, no reboot left behind on close.
  */
-export function registerRuntimeRoutes (app: FastifyInstance, services: () => Services): void {
+export function registerRuntimeRoutes (app: FastifyInstance, services: () => RuntimeServices): void {
   const streams = services().registry.top('streams')
   // An app whose registry has no streams (a kernel test) still gets the reboot.
   if (streams !== undefined) registerStreamActions(app, services, streams)
@@ -35,7 +35,7 @@ export function registerRuntimeRoutes (app: FastifyInstance, services: () => Ser
   })
 }
 
-function registerStreamActions (app: FastifyInstance, services: () => Services, streams: Resource): void {
+function registerStreamActions (app: FastifyInstance, services: () => RuntimeServices, streams: Resource): void {
   const route = itemRoute(streams)
   const Params = Type.Object({ [streams.paramName]: Type.String({ description: 'the stream\'s uuid' }) })
   const idOf = (request: FastifyRequest): string => (request.params as Record<string, string>)[streams.paramName] ?? ''
@@ -111,7 +111,7 @@ function registerStreamActions (app: FastifyInstance, services: () => Services, 
   }
 }
 
-function registerReboot (app: FastifyInstance, services: () => Services): void {
+function registerReboot (app: FastifyInstance, services: () => RuntimeServices): void {
   app.post(`${API_BASE}/system/reboot`, {
     config: { roles: ADMIN_ONLY },
     schema: {

@@ -1,55 +1,24 @@
 import { randomInt } from 'node:crypto'
 import { KrakenError } from '../kernel/errors.ts'
-import type { Services } from '../services.ts'
-import { readLicense } from '../system/license.ts'
-import { deviceLoad, type DeviceLoad } from './device-load.ts'
+import { deviceLoad } from './device-load.ts'
+import type { LicenseView } from './license.ts'
 import { Reboot } from './reboot.ts'
-import { StreamMachine, type StreamStatus } from './stream-machine.ts'
+import type { RuntimeServices, StreamRuntime } from './runtime-types.ts'
+import { StreamMachine } from './stream-machine.ts'
 import { sessionKindOf } from './stream-profile.ts'
-import type { StreamStatistics } from './stream-statistics.ts'
 
 export type { StreamStatus } from './stream-machine.ts'
 export type { StreamStatistics } from './stream-statistics.ts'
+export type { RuntimeServices, StreamRuntime } from './runtime-types.ts'
 export { registerRuntimeRoutes } from './runtime-routes.ts'
 export { installRebootGate } from './reboot-gate.ts'
 
-/** What the rest of the emulator asks of the live device (kraken-api.md sections 6 and 7). */
-export interface StreamRuntime {
-  /** The live status of a stream (runtime state lives in memory, never in the data file). */
-  state: (uuid: string) => { status: StreamStatus, sub_status: string }
-  /** True from a start request until the stream is stopped again: such a stream may not be changed or deleted. */
-  isActive: (uuid: string) => boolean
-  /** Grows at every status change of any stream (a cache of presented streams keys on it). */
-  version: () => number
-  /** Sessions in use by kind (a stream holds one from its start request until it is stopped), for GET /apis/v2/license. */
-  counts: () => { transcoder: number, bypass: number }
-  /** Device load that follows the running streams, for the metric snapshot (two decimals). */
-  load: () => DeviceLoad
-  /** Stops every stream and cancels its timers (reset, reboot, close). */
-  stopAll: () => void
-  /** Starts a stream (no-op when starting or running); throws 404, or 409 for the licence or a stream still stopping. */
-  start: (uuid: string) => void
-  /** Stops a stream (no-op when stopping or stopped); throws 404. */
-  stop: (uuid: string) => void
-  /** Live statistics of a stream; zeros unless running. Throws 404. */
-  statistics: (uuid: string) => StreamStatistics
-  /** Zeroes a stream's counters from now on; returns the statistics. Throws 404. */
-  resetStatistics: (uuid: string) => StreamStatistics
-  /** Starts every stream whose `auto_start` is true; one beyond the licence goes to `error`. */
-  autoStart: () => void
-  /** Reboots the device: sessions end, streams stop, unavailable for `--reboot-ms`, then auto-start. */
-  reboot: () => void
-  /** Milliseconds until a reboot ends, or undefined when the device is up. */
-  rebootRemainingMs: () => number | undefined
-  /** Abandons a reboot in progress (reset, close). */
-  cancelReboot: () => void
-}
-
-export function createStreamRuntime (services: () => Services): StreamRuntime {
+/** The live device; `license` reads the licence (src/system/license.ts's readLicense, wired by the app). */
+export function createStreamRuntime (services: () => RuntimeServices, license: () => LicenseView): StreamRuntime {
   let seed: number | undefined
   const machine = new StreamMachine({
     store: () => services().store,
-    license: () => readLicense(services()),
+    license,
     clock: services().clock,
     epoch: services().startedAt,
     transitionMs: () => services().config.transitionMs,

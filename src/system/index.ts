@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { Services } from '../services.ts'
+import type { SystemServices } from './system-services.ts'
 import { registerSysteminfoRoute } from './systeminfo.ts'
 import { registerNetworkRoutes } from './network-routes.ts'
 import { registerLicenseRoute } from './license.ts'
@@ -11,7 +11,7 @@ export { nicNames } from './network-routes.ts'
 export { readLicense } from './license.ts'
 
 /** Registers the singleton system endpoints (kraken-api.md section 7). */
-export function registerSystemRoutes (app: FastifyInstance, services: () => Services): void {
+export function registerSystemRoutes (app: FastifyInstance, services: () => SystemServices): void {
   registerSysteminfoRoute(app, services)
   registerNetworkRoutes(app, services)
   registerLicenseRoute(app, services)

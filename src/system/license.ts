@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { Type, type Static } from 'typebox'
 import { API_BASE } from '../kernel/define-resource.ts'
 import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
-import { ALL_ROLES } from '../auth/roles.ts'
-import type { Services } from '../services.ts'
+import { ALL_ROLES } from '../kernel/roles.ts'
+import type { SystemServices } from './system-services.ts'
 import { readSingleton } from './singleton.ts'
 
 export const LICENSE = 'license'
@@ -27,14 +27,14 @@ const License = Type.Object({
   ...StoredLicense.properties
 }, { additionalProperties: false, description: 'The licence and the sessions in use' })
 
-export function readLicense (s: Services): StoredLicense {
+export function readLicense (s: Pick<SystemServices, 'store' | 'clock'>): StoredLicense {
   const stored = readSingleton(s.store, LICENSE, StoredLicense)
   const expired = stored.expiration !== 0 && s.clock.now() >= stored.expiration * 1000
   return { ...stored, is_license_valid: stored.is_license_valid && !expired }
 }
 
 /** `GET /apis/v2/license`: every role may read it; nothing changes it through the API. */
-export function registerLicenseRoute (app: FastifyInstance, services: () => Services): void {
+export function registerLicenseRoute (app: FastifyInstance, services: () => SystemServices): void {
   app.get(`${API_BASE}/license`, {
     config: { roles: ALL_ROLES },
     schema: {

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { API_BASE } from '../kernel/define-resource.ts'
 import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
-import { ALL_ROLES } from '../auth/roles.ts'
-import type { Services } from '../services.ts'
+import { ALL_ROLES } from '../kernel/roles.ts'
+import type { SystemServices } from './system-services.ts'
 import { LoadAverage } from './load-average.ts'
 
 /** Cores of the emulated appliance, to turn CPU percent into a Unix load [ours]. */
@@ -37,7 +37,7 @@ export function decimal (value: number): string {
 const percent = (value: number): string => decimal(Math.min(100, value))
 
 /** `GET /apis/v2/system/metric/snapshot` (kraken-api.md section 7): every role. */
-export function registerMetricSnapshotRoute (app: FastifyInstance, services: () => Services): void {
+export function registerMetricSnapshotRoute (app: FastifyInstance, services: () => SystemServices): void {
   const loadAverage = new LoadAverage()
   services().onReset.push(() => loadAverage.reset())
 

@@ -3,12 +3,12 @@ import { API_BASE } from '../kernel/define-resource.ts'
 import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
 import { assertValid } from '../kernel/validator.ts'
 import type { Store } from '../kernel/store.ts'
-import { ADMIN_ONLY, ALL_ROLES } from '../auth/roles.ts'
-import type { Services } from '../services.ts'
+import { ADMIN_ONLY, ALL_ROLES } from '../kernel/roles.ts'
+import type { SystemServices } from './system-services.ts'
 import { Network, NetworkPatch } from './network-schema.ts'
 import { checkNetwork, mergeNetwork } from './network-rules.ts'
 import { readSingleton } from './singleton.ts'
-import { assertSessionLive } from '../auth/session-guard.ts'
+import { assertSessionLive } from '../kernel/caller.ts'
 
 export const NETWORK = 'network'
 export const NETWORK_PATH = `${API_BASE}/system/network`
@@ -22,7 +22,7 @@ export function nicNames (store: Store): string[] {
   return readNetwork(store).nics.map(nic => nic.name)
 }
 
-export function registerNetworkRoutes (app: FastifyInstance, services: () => Services): void {
+export function registerNetworkRoutes (app: FastifyInstance, services: () => SystemServices): void {
   const base = { tags: ['System'], security: [{ session: [] }] }
 
   app.get(NETWORK_PATH, {

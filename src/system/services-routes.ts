@@ -4,11 +4,11 @@ import { API_BASE } from '../kernel/define-resource.ts'
 import { conflict, invalid, notFound } from '../kernel/errors.ts'
 import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
 import type { Store } from '../kernel/store.ts'
-import { ADMIN_ONLY, ALL_ROLES } from '../auth/roles.ts'
-import type { Services } from '../services.ts'
+import { ADMIN_ONLY, ALL_ROLES } from '../kernel/roles.ts'
+import type { SystemServices } from './system-services.ts'
 import { readSingleton } from './singleton.ts'
 import { nicNames } from './network-routes.ts'
-import { assertSessionLive } from '../auth/session-guard.ts'
+import { assertSessionLive } from '../kernel/caller.ts'
 import {
   PLAIN_SERVICES, PlainService, PlainServicePatch, RTSP_SERVER, RtspService, RtspServicePatch, SERVICE_NAMES,
   ServiceList, StoredServices, WEB_SERVER, WebService, WebServicePatch, type ServiceName
@@ -32,7 +32,7 @@ function present (stored: StoredServices, name: ServiceName): Record<string, unk
   return { name, ...settings, status: settings.enabled ? 'running' : 'stopped' }
 }
 
-export function registerServicesRoutes (app: FastifyInstance, services: () => Services): void {
+export function registerServicesRoutes (app: FastifyInstance, services: () => SystemServices): void {
   const base = { tags: ['System'], security: [{ session: [] }] }
 
   app.get(SERVICES_PATH, {

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import { API_BASE } from '../kernel/define-resource.ts'
 import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
-import { ALL_ROLES } from '../auth/roles.ts'
-import type { Services } from '../services.ts'
+import { ALL_ROLES } from '../kernel/roles.ts'
+import type { SystemServices } from './system-services.ts'
 import { readSingleton } from './singleton.ts'
 import { readNetwork } from './network-routes.ts'
 
@@ -29,7 +29,7 @@ const Systeminfo = Type.Object({
 }, { additionalProperties: false, description: 'Identity and clock of the device' })
 
 /** `GET /apis/v2/systeminfo` (kraken-api.md section 7): every role. */
-export function registerSysteminfoRoute (app: FastifyInstance, services: () => Services): void {
+export function registerSysteminfoRoute (app: FastifyInstance, services: () => SystemServices): void {
   app.get(`${API_BASE}/systeminfo`, {
     config: { roles: ALL_ROLES },
     schema: {

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
 import type { KrakenApp } from '../../src/app.ts'
-import type { Role } from '../../src/auth/roles.ts'
+import type { Role } from '../../src/kernel/roles.ts'
 import { checkDb } from '../../src/check-db.ts'
 import { PARENT_KEY } from '../../src/kernel/define-resource.ts'
 import { arbitraryOf } from './fuzz-schema.ts'

@@ -1,0 +1,43 @@
+// The store's vocabulary, shared by store.ts (the entry point everyone else imports) and the
+// files that implement it. A leaf: it imports nothing, so no implementation file has to import
+// store.ts back.
+
+export type Item = Record<string, unknown>
+
+export interface Db {
+  format: 'kraken-emulator/1'
+  fixture: string
+  collections: Record<string, Item[]>
+  singletons: Record<string, Record<string, unknown>>
+}
+
+export type Op =
+  | { op: 'put', collection: string, id: string, item: Item }
+  | { op: 'delete', collection: string, id: string }
+  | { op: 'set', singleton: string, value: Record<string, unknown> }
+
+export interface StoreOptions {
+  /** undefined => in memory only */
+  file?: string
+  /** used when there is no data file (or in memory) */
+  seed: () => Db
+  idField: (collection: string) => string
+  /** throws (an Error with a clear message) when a loaded db is invalid */
+  check?: (db: Db) => void
+  /** journal size (bytes) below which no compaction happens; default 1 MiB. Lowered by tests. */
+  compactBytes?: number
+}
+
+export interface Store {
+  readonly file: string | undefined
+  fixture (): string
+  list (collection: string): readonly Item[]
+  get (collection: string, id: string): Item | undefined
+  /** The items whose `field` equals `value` or, for an array field, contains it (indexed: O(matches)). */
+  lookup (collection: string, field: string, value: unknown): Item[]
+  singleton (name: string): Record<string, unknown> | undefined
+  commit (ops: Op[]): Promise<void>
+  replace (db: Db): Promise<void>
+  snapshot (): Db
+  close (): Promise<void>
+}
