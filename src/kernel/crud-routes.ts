@@ -16,9 +16,6 @@ type Params = Record<string, string>
 const ALL_OPERATIONS: readonly Operation[] = ['list', 'create', 'get', 'update', 'delete']
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-/** Serialized lists by the store's (immutable, per-change) collection array; see listItems. */
-const listCache = new WeakMap<readonly Item[], Map<string, { version: number, json: Buffer }>>()
-
 /** Registers the derived routes of every resource of the registry, then each resource's extras. */
 export function registerCrudRoutes (app: FastifyInstance, registry: Registry, store: () => Store): void {
   for (const resource of registry.resources) {
@@ -35,6 +32,10 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
     const writeRoles = r.access.write
 
     if (ops.has('list')) {
+      // Serialized lists by the store's (immutable, per-change) collection array; see listItems.
+      // One cache per route: the array says which state of the collection this is, not which
+      // collection (every absent collection is the same empty array).
+      const listCache = new WeakMap<readonly Item[], Map<string, { version: number, json: Buffer }>>()
       app.get(collectionRoute(r), {
         config: { roles: readRoles },
         schema: {
