@@ -30,6 +30,7 @@ import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from '.
 import { checkDb } from './check-db.ts'
 import { Seeder } from './seed.ts'
 import { FixtureError } from './fixtures.ts'
+import { MIGRATIONS } from './migrations/index.ts'
 import type { Services } from './services.ts'
 import type { TlsMaterial } from './tls/certificate.ts'
 import { tlsServerOptions } from './tls/certificate.ts'
@@ -163,6 +164,7 @@ async function openSeeded (config: Config, registry: Registry, seeder: Seeder): 
       return seed
     },
     idField: c => registry.idField(c),
-    check: db => checkDb(db, registry)
+    check: db => checkDb(db, registry),
+    migrations: MIGRATIONS
   })
 }

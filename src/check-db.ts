@@ -4,6 +4,7 @@ import { compile } from './kernel/validator.ts'
 import { detailsOf } from './kernel/validator.ts'
 import { PARENT_KEY } from './kernel/define-resource.ts'
 import { checkSystemSingletons } from './system/index.ts'
+import { CURRENT_FORMAT } from './migrations/index.ts'
 
 /**
  * Checks a whole Db against the resource schemas: every collection is known, every item matches
@@ -14,6 +15,8 @@ import { checkSystemSingletons } from './system/index.ts'
  * fixtures before they are seeded.
  */
 export function checkDb (db: Db, registry: Registry): void {
+  // The schemas are this release's: an older db is migrated before it is checked (migrate-db.ts).
+  if (db.format !== CURRENT_FORMAT) throw new Error(`"format" is ${JSON.stringify(db.format)}, not the current "${CURRENT_FORMAT}"`)
   checkSystemSingletons(db)
   for (const [collection, items] of Object.entries(db.collections)) {
     const resource = registry.get(collection)

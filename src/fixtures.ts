@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
-import type { Db, Item } from './kernel/store.ts'
+import { findVersionProblem, formatOf, migrateDb, versionOf, type Db, type Item } from './kernel/store.ts'
+import { MIGRATIONS } from './migrations/index.ts'
 
 /** fixtures/ beside src/ (and beside dist/ in the package). */
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url))
@@ -13,6 +14,9 @@ export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.ur
  */
 export interface Fixture {
   name: string
+  /** the data format its items are written in (README "Data file"); a fixture that names none
+   *  predates format versions, which makes it version 1 */
+  format: string
   description: string
   collections: Record<string, Item[]>
   singletons: Record<string, Record<string, unknown>>
@@ -67,11 +71,13 @@ function readFolder (dir: string): Partial<Fixture> {
   const collections: Record<string, Item[]> = {}
   let singletons: Record<string, Record<string, unknown>> = {}
   let description = ''
+  let format: unknown
   for (const file of readdirSync(dir).filter(f => f.endsWith('.json')).sort()) {
     const full = path.join(dir, file)
     if (file === 'fixture.json') {
       const meta = readObject(full)
       description = typeof meta.description === 'string' ? meta.description : ''
+      format = meta.format
     } else if (file === 'singletons.json') {
       singletons = readObject(full) as Record<string, Record<string, unknown>>
     } else {
@@ -80,7 +86,7 @@ function readFolder (dir: string): Partial<Fixture> {
       collections[file.slice(0, -5)] = items as Item[]
     }
   }
-  return { description, collections, singletons }
+  return { description, format: format as string | undefined, collections, singletons }
 }
 
 function toFixture (name: string, file: string, data: Partial<Fixture>): Fixture {
@@ -89,22 +95,27 @@ function toFixture (name: string, file: string, data: Partial<Fixture>): Fixture
   if (typeof collections !== 'object' || Array.isArray(collections) || typeof singletons !== 'object' || Array.isArray(singletons)) {
     throw new FixtureError(`fixture ${file}: collections and singletons must be objects`)
   }
+  const format = data.format === undefined ? formatOf(1) : data.format
+  if (versionOf(format) === undefined) throw new FixtureError(`fixture ${file}: "format" must be "kraken-emulator/<version>" (found ${JSON.stringify(format)})`)
+  const newer = findVersionProblem(format, MIGRATIONS)
+  if (newer !== undefined) throw new FixtureError(`fixture ${file}: ${newer}`)
   return {
     name,
+    format,
     description: typeof data.description === 'string' ? data.description : '',
     collections,
     singletons
   }
 }
 
-/** A fresh Db from a fixture; deep-copied so the fixture stays read-only. */
+/** A fresh Db from a fixture, in the current format; deep-copied so the fixture stays read-only. */
 export function dbFromFixture (fixture: Fixture, accounts: Item[]): Db {
   const collections = structuredClone(fixture.collections)
   collections.accounts = accounts
-  return {
-    format: 'kraken-emulator/1',
+  return migrateDb({
+    format: fixture.format,
     fixture: fixture.name,
     collections,
     singletons: structuredClone(fixture.singletons)
-  }
+  }, MIGRATIONS)
 }

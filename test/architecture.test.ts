@@ -20,6 +20,7 @@ export const LAYERS: ReadonlyArray<{ layer: string, units: ReadonlyArray<readonl
   { layer: 'features', units: [['src/resources/'], ['src/system/'], ['src/runtime/']] },
   { layer: 'http', units: [['src/auth/'], ['src/plugins/']] },
   { layer: 'base', units: [['src/config.ts'], ['src/fixtures.ts'], ['src/tls/']] },
+  { layer: 'migrations', units: [['src/migrations/']] },
   { layer: 'kernel', units: [['src/kernel/']] }
 ]
 

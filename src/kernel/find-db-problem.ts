@@ -1,7 +1,7 @@
 // Structural checks shared by loading (snapshot file, journal lines) and by the write path
 // (commit, replace). They return a sentence instead of throwing so each caller can prefix it
 // with its own context (a file name, an op index).
-export const DB_FORMAT = 'kraken-emulator/1'
+import { versionOf } from './db-format.ts'
 
 function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -10,7 +10,8 @@ function isRecord (value: unknown): value is Record<string, unknown> {
 /** Describes the first way `value` fails to be a `Db`, or returns undefined when it is one. */
 export function findDbProblem (value: unknown, idField: (collection: string) => string): string | undefined {
   if (!isRecord(value)) return 'the document is not a JSON object'
-  if (value.format !== DB_FORMAT) return `"format" must be "${DB_FORMAT}" (found ${JSON.stringify(value.format) ?? 'nothing'})`
+  // Any version: whether this release can read it is decided by the caller (see migrate-db.ts).
+  if (versionOf(value.format) === undefined) return `"format" must be "kraken-emulator/<version>" (found ${JSON.stringify(value.format) ?? 'nothing'})`
   if (typeof value.fixture !== 'string') return '"fixture" must be a string'
   if (!isRecord(value.collections)) return '"collections" must be an object'
   if (!isRecord(value.singletons)) return '"singletons" must be an object'

@@ -6,6 +6,7 @@ import type { Db, Item, Op } from './store-types.ts'
 const EMPTY: readonly Item[] = Object.freeze([])
 
 export class MemoryState {
+  #format: string
   #fixture: string
   #collections = new Map<string, Map<string, Item>>()
   // GET list is the hot path: the array is built once per change, not once per call.
@@ -19,8 +20,13 @@ export class MemoryState {
 
   constructor (db: Db, idField: (collection: string) => string) {
     this.#idField = idField
+    this.#format = db.format
     this.#fixture = db.fixture
     this.load(db)
+  }
+
+  format (): string {
+    return this.#format
   }
 
   fixture (): string {
@@ -82,6 +88,7 @@ export class MemoryState {
 
   /** Swaps the whole state; items are kept as given (the caller hands over fresh objects). */
   load (db: Db): void {
+    this.#format = db.format
     this.#fixture = db.fixture
     this.#collections = new Map()
     this.#lists = new Map()
@@ -122,7 +129,7 @@ export class MemoryState {
    *  cheap enough to take synchronously as the consistent cut of a snapshot. */
   view (): Db {
     return {
-      format: 'kraken-emulator/1',
+      format: this.#format,
       fixture: this.#fixture,
       // fromEntries defines own properties, so a collection named "__proto__" stays data.
       collections: Object.fromEntries([...this.#collections.keys()].map(name => [name, [...this.list(name)]])),

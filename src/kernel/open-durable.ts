@@ -7,11 +7,14 @@ import { Low } from 'lowdb'
 import { DurableWriter } from './durable-writer.ts'
 import { acquireLock } from './file-lock.ts'
 import { findDbProblem } from './find-db-problem.ts'
+import { versionOf } from './db-format.ts'
 import { JournalFile, journalPath, listJournals, readJournal } from './journal.ts'
+import { keepBackup } from './keep-backup.ts'
 import { MemoryState } from './memory-state.ts'
+import { findNotCurrentProblem, findVersionProblem, migrateDb } from './migrate-db.ts'
 import { SnapshotFile, type SnapshotDoc } from './snapshot-file.ts'
 import { StoreLoadError } from './store-load-error.ts'
-import type { StoreOptions } from './store-types.ts'
+import type { Db, StoreOptions } from './store-types.ts'
 
 export async function openDurable (options: StoreOptions & { file: string }): Promise<{ state: MemoryState, writer: DurableWriter }> {
   const { compactBytes } = options
@@ -28,9 +31,13 @@ export async function openDurable (options: StoreOptions & { file: string }): Pr
 
 async function recover (options: StoreOptions & { file: string }, releaseLock: () => Promise<void>): Promise<{ state: MemoryState, writer: DurableWriter }> {
   const { file, idField } = options
+  const migrations = options.migrations ?? []
   const snapshot = new SnapshotFile(file, idField)
   const low = new Low<SnapshotDoc | null>(snapshot, null)
   await low.read()
+  // A newer release's file is refused before anything is replayed, migrated or written.
+  const newer = low.data === null ? undefined : findVersionProblem(low.data.format, migrations)
+  if (newer !== undefined) throw new StoreLoadError(`${file}: ${newer}`)
   const journals = await listJournals(file)
   const loaded = low.data ?? await seedFile(options, low, journals)
   low.data = null
@@ -50,23 +57,34 @@ async function recover (options: StoreOptions & { file: string }, releaseLock: (
       seq = entry.seq
     }
   }
-  if (options.check !== undefined) {
-    try {
-      options.check(state.view())
-    } catch (err) {
-      throw new StoreLoadError(`${file}: ${(err as Error).message}`, { cause: err })
-    }
+  // An older format is brought forward in memory, and checked as such, before anything is written.
+  const recovered = state.view()
+  let migrated: Db
+  try {
+    migrated = migrateDb(recovered, migrations)
+    options.check?.(migrated)
+  } catch (err) {
+    throw new StoreLoadError(`${file}: ${(err as Error).message}`, { cause: err })
   }
 
   // Loaded: from here on the files may change. A replayed journal (maybe with a torn last line)
   // is folded into a new snapshot generation, which also truncates the torn line away.
   let generation = loaded.generation
-  if (replayed) {
+  const writeSnapshot = async (): Promise<void> => {
     generation = Math.max(generation, ...live) + 1
     const { format, fixture, collections, singletons } = state.view()
     low.data = { format, fixture, generation, seq, collections, singletons }
     await low.write()
     low.data = null
+  }
+  if (replayed) await writeSnapshot()
+  if (migrated !== recovered) {
+    // The file as the older release left it (its journal folded in just above) stays beside the
+    // migrated one, for going back to that release. Each step is atomic: a crash leaves the old
+    // file, which the next start migrates again.
+    await keepBackup(file, `${file}.v${String(versionOf(recovered.format))}.bak`)
+    state.load(migrated)
+    await writeSnapshot()
   }
   for (const old of journals) {
     if (old !== generation) await fs.rm(journalPath(file, old), { force: true })
@@ -85,7 +103,7 @@ async function seedFile (options: StoreOptions & { file: string }, low: Low<Snap
     throw new StoreLoadError(`${options.file}: missing, but journal files exist beside it (${names}); restore the data file or remove them`)
   }
   const db = options.seed()
-  const problem = findDbProblem(db, options.idField)
+  const problem = findDbProblem(db, options.idField) ?? findNotCurrentProblem(db.format, options.migrations ?? [])
   if (problem !== undefined) throw new Error(`seed: ${problem}`)
   const doc: SnapshotDoc = { format: db.format, fixture: db.fixture, generation: 1, seq: 0, collections: db.collections, singletons: db.singletons }
   low.data = doc

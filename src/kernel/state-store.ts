@@ -61,7 +61,9 @@ export class StateStore implements Store {
 
   replace (db: Db): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(new Error('store is closed'))
-    const problem = findDbProblem(db, this.#idField)
+    // A db of another format would be written as it is, and the next start would migrate it or refuse it.
+    const problem = findDbProblem(db, this.#idField) ??
+      (db.format === this.#state.format() ? undefined : `"format" is ${JSON.stringify(db.format)}, the store's is "${this.#state.format()}"`)
     if (problem !== undefined) return Promise.reject(new Error(`invalid replacement db: ${problem}`))
     const apply = (): void => { this.#state.load(db) }
     if (this.#durability === undefined) {

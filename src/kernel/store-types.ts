@@ -5,7 +5,8 @@
 export type Item = Record<string, unknown>
 
 export interface Db {
-  format: 'kraken-emulator/1'
+  /** `kraken-emulator/<version>` (see migrate-db.ts) */
+  format: string
   fixture: string
   collections: Record<string, Item[]>
   singletons: Record<string, Record<string, unknown>>
@@ -16,6 +17,9 @@ export type Op =
   | { op: 'delete', collection: string, id: string }
   | { op: 'set', singleton: string, value: Record<string, unknown> }
 
+/** Turns a Db of format version N-1 into version N; it may change its argument. */
+export type Migration = (db: Db) => Db
+
 export interface StoreOptions {
   /** undefined => in memory only */
   file?: string
@@ -24,6 +28,9 @@ export interface StoreOptions {
   idField: (collection: string) => string
   /** throws (an Error with a clear message) when a loaded db is invalid */
   check?: (db: Db) => void
+  /** the data file's format history: a file of an older version is migrated on opening, a newer
+   *  one refused; the current version is `migrations.length + 1`. Default: none (version 1). */
+  migrations?: readonly Migration[]
   /** journal size (bytes) below which no compaction happens; default 1 MiB. Lowered by tests. */
   compactBytes?: number
 }

@@ -8,18 +8,21 @@
 //   <file>.lock            the pid of the process that has the store open
 import { findDbProblem } from './find-db-problem.ts'
 import { MemoryState } from './memory-state.ts'
+import { findNotCurrentProblem } from './migrate-db.ts'
 import { openDurable } from './open-durable.ts'
 import { StateStore } from './state-store.ts'
 import type { Store, StoreOptions } from './store-types.ts'
 
 export { StoreLoadError } from './store-load-error.ts'
+export { formatOf, versionOf } from './db-format.ts'
+export { currentVersion, findVersionProblem, migrateDb } from './migrate-db.ts'
 
-export type { Db, Item, Op, Store, StoreOptions } from './store-types.ts'
+export type { Db, Item, Migration, Op, Store, StoreOptions } from './store-types.ts'
 
 export async function openStore (options: StoreOptions): Promise<Store> {
   if (options.file === undefined) {
     const db = options.seed()
-    const problem = findDbProblem(db, options.idField)
+    const problem = findDbProblem(db, options.idField) ?? findNotCurrentProblem(db.format, options.migrations ?? [])
     if (problem !== undefined) throw new Error(`seed: ${problem}`)
     return new StateStore(new MemoryState(db, options.idField), options.idField, undefined, undefined)
   }

@@ -1,0 +1,14 @@
+// The data-file format history (README "Data file"). Version 1 is the format every release wrote
+// before there were migrations. A change to what a stored item may hold (a stricter rule, a renamed
+// field, a new required one) adds one migration: a file here, `v<N>-<what>.ts`, exporting a
+// `Migration` that turns a version N-1 Db into version N (the format is stamped for it), one line
+// below, and a data file of version N-1 in test/fixtures/data-files/ that test/data-format.test.ts
+// opens. The shipped fixtures are then brought to version N too.
+import { currentVersion, formatOf, type Migration } from '../kernel/store.ts'
+
+/** MIGRATIONS[i] turns version i + 1 into version i + 2. */
+export const MIGRATIONS: readonly Migration[] = [
+]
+
+/** The format this release writes. */
+export const CURRENT_FORMAT = formatOf(currentVersion(MIGRATIONS))
