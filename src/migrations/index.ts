@@ -1,9 +1,10 @@
 // The data-file format history (README "Data file"). Version 1 is the format every release wrote
 // before there were migrations. A change to what a stored item may hold (a stricter rule, a renamed
 // field, a new required one) adds one migration: a file here, `v<N>-<what>.ts`, exporting a
-// `Migration` that turns a version N-1 Db into version N (the format is stamped for it), one line
-// below, and a data file of version N-1 in test/fixtures/data-files/ that test/data-format.test.ts
-// opens. The shipped fixtures are then brought to version N too.
+// `Migration` that turns a version N-1 Db into version N (the format is stamped for it), and one
+// line below; its test opens the committed data file of version N-1 (test/fixtures/data-files/,
+// opened by test/data-format.test.ts) and checks what the migration changed. Then bring the
+// shipped fixtures to version N and record a file of version N: npx tsx scripts/data-file-fixture.ts.
 import { currentVersion, formatOf, type Migration } from '../kernel/store.ts'
 
 /** MIGRATIONS[i] turns version i + 1 into version i + 2. */
