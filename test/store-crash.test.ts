@@ -107,18 +107,23 @@ interface Asserts {
 
 function checkRecovered (t: Asserts, store: Store, acked: Map<number, number>, label: string): void {
   let lost = 0
+  const offenders: string[] = []
   let partial = 0
   let expectedCount = SEEDED
   for (let writer = 0; writer < WRITERS; writer++) {
     const last = store.singleton(`writer-${writer}`)?.n as number | undefined ?? -1
     const ack = acked.get(writer) ?? -1
     // At most the one commit in flight when the process died can be there unacknowledged.
-    if (last < ack || last > ack + 1) lost++
+    if (last < ack || last > ack + 1) {
+      lost++
+      if (offenders.length < 3) offenders.push(`writer ${writer}: recovered ${last}, acknowledged ${ack} (${last < ack ? 'lost' : 'gained'})`)
+    }
     const expected = expectedItems(writer, last)
     expectedCount += expected.size
     for (const [id, item] of expected) if (JSON.stringify(store.get('streams', id)) !== JSON.stringify(item)) partial++
   }
-  t.equal(lost, 0, `${label}: no writer lost an acknowledged commit or gained more than its one in-flight commit`)
+  // The offenders say which way it went: a loss is a durability bug, a gain a lost ack line.
+  t.equal(lost, 0, `${label}: no writer lost an acknowledged commit or gained more than its one in-flight commit${offenders.length > 0 ? ` (${offenders.join('; ')})` : ''}`)
   t.equal(partial, 0, `${label}: every item is exactly as the commits up to the recovered one made it (atomic commits)`)
   t.equal(store.list('streams').length, expectedCount, `${label}: nothing else is there (${expectedCount} items)`)
   t.ok(store.get('streams', `seed-${SEEDED - 1}`), `${label}: the seed is intact`)
