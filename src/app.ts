@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import './fastify-types.ts'
 import { resolveConfig, type Config } from './config.ts'
-import { systemClock, type Clock } from './kernel/clock.ts'
+import { DeviceClock, type Clock } from './kernel/clock.ts'
 import { Registry } from './kernel/registry.ts'
 import { canonicalUrl } from './kernel/paths.ts'
 import { registerCrudRoutes } from './kernel/crud-routes.ts'
@@ -24,6 +24,7 @@ import { registerLoginRoutes } from './auth/login-routes.ts'
 import { SessionStore } from './auth/sessions.ts'
 import { Lockout } from './auth/lockout.ts'
 import { registerEmulatorRoutes } from './emulator-routes.ts'
+import { installControl } from './control/index.ts'
 import { resources } from './resources/index.ts'
 import { readLicense, registerSystemRoutes } from './system/index.ts'
 import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
@@ -55,7 +56,7 @@ export type KrakenApp = FastifyInstance & { kraken: Services }
  */
 export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {}): Promise<KrakenApp> {
   const config = resolveConfig(partial)
-  const clock = deps.clock ?? systemClock
+  const clock = deps.clock ?? new DeviceClock({ mode: config.clock })
   const registry = new Registry(resources)
   const seeder = new Seeder(config)
   const store = deps.store ?? await openSeeded(config, registry, seeder)
@@ -98,6 +99,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   const services: Services = {
     config,
     clock,
+    deviceClock: clock instanceof DeviceClock ? clock : undefined,
     registry,
     store,
     sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat),
@@ -126,6 +128,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   installErrorHandler(app)
   installTransport(app, routeIndex)
   installRebootGate(app, () => services)
+  installControl(app, () => services)
   installRouteGuard(app, { sessions: () => services.sessions, controlToken: () => services.control.token })
 
   registerLoginRoutes(app, () => services)
@@ -136,6 +139,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
 
   app.addHook('onClose', async () => {
     services.runtime.stopAll()
+    if (deps.clock === undefined) services.deviceClock?.stop()
     await store.close()
   })
   return app

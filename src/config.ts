@@ -27,6 +27,8 @@ export interface Config {
   transitionMs: number
   rebootMs: number
   seed: number | undefined
+  /** The device clock: `real` (wall-clock time) or `manual` (frozen at the start until moved). */
+  clock: 'real' | 'manual'
   logLevel: LogLevel
   printReady: 'text' | 'json'
   /** The /_emulator control token: a secret, `off`, or undefined (generated off loopback). */
@@ -57,6 +59,7 @@ export const defaults: Config = {
   transitionMs: 1000,
   rebootMs: 3000,
   seed: undefined,
+  clock: 'real',
   logLevel: 'info',
   printReady: 'text',
   controlToken: undefined
@@ -128,6 +131,7 @@ function options (): Option[] {
     new Option('--transition-ms <ms>', 'duration of each stream start/stop transition').env(env('TRANSITION_MS')).argParser(integer(0, 600_000)),
     new Option('--reboot-ms <ms>', 'how long a reboot keeps the API unavailable').env(env('REBOOT_MS')).argParser(integer(0, 600_000)),
     new Option('--seed <n>', 'seed of the statistics generator (deterministic values)').env(env('SEED')).argParser(integer(0, 2 ** 31 - 1)),
+    new Option('--clock <mode>', 'device clock: real, or manual (starts frozen at the real time; moved only through /_emulator/clock)').env(env('CLOCK')).argParser(choice(['real', 'manual'] as const)),
     new Option('--log-level <level>', 'log level').env(env('LOG_LEVEL')).argParser(choice(logLevels)),
     new Option('--print-ready <format>', 'how to announce readiness on stdout: text or json (one JSON line)').env(env('PRINT_READY')).argParser(choice(['text', 'json'] as const)),
     new Option('--control-token <secret>', 'token the /_emulator control routes require in the X-Kraken-Control-Token header, or `off` to open them (with a warning) (default: none on loopback, generated and printed on any other address)').env(env('CONTROL_TOKEN')).argParser(nonEmpty)

@@ -3,7 +3,7 @@
 // docs/test-fixture.md documents it; test/fixture-api.test.ts and the packaging test hold it to that.
 
 /** Start a real emulator on HTTPS (port 0 by default) and get its URL, certificate, reset and close. */
-export { startEmulator, type EmulatorOptions, type RunningEmulator } from './start-emulator.ts'
+export { startEmulator, type EmulatorClock, type EmulatorOptions, type RunningEmulator } from './start-emulator.ts'
 
 /** Build the emulator as a Fastify app that never listens, for `app.inject()` tests (plain HTTP). */
 export { buildApp, type AppDeps, type KrakenApp } from './app.ts'
@@ -11,8 +11,8 @@ export { buildApp, type AppDeps, type KrakenApp } from './app.ts'
 /** Every option of the CLI, with its defaults; `loadConfig` parses argv and KRAKEN_* variables. */
 export { DEFAULT_PASSWORD, defaults as defaultConfig, loadConfig, version, type Config, type LogLevel, type SessionIdFormat } from './config.ts'
 
-/** Time: pass a ManualClock and advance it instead of sleeping (stream transitions, session expiry). */
-export { ManualClock, systemClock, type Clock } from './kernel/clock.ts'
+/** Time: `clock: 'manual'` and `emulator.clock.advance('15m')`, or a ManualClock of your own, instead of sleeping. */
+export { DeviceClock, ManualClock, systemClock, type Clock, type ClockMode } from './kernel/clock.ts'
 
 /** The fixtures shipped in the package, by name (`default`, `empty`, ...). */
 export { fixtureNames } from './fixtures.ts'

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from './config.ts'
-import type { Clock } from './kernel/clock.ts'
+import type { Clock, DeviceClock } from './kernel/clock.ts'
 import type { Registry } from './kernel/registry.ts'
 import type { Store } from './kernel/store.ts'
 import type { SessionStore } from './auth/sessions.ts'
@@ -16,6 +16,8 @@ import type { ControlAccess } from './auth/control-access.ts'
 export interface Services {
   config: Config
   clock: Clock
+  /** The same clock when it can be moved (/_emulator/clock); undefined when the host supplied a plain Clock. */
+  deviceClock: DeviceClock | undefined
   registry: Registry
   store: Store
   sessions: SessionStore
@@ -30,6 +32,8 @@ export interface Services {
   reset: (fixture?: string) => Promise<void>
   /** Emulator start time (ms), for uptime. */
   startedAt: number
+  /** Device conditions (a NIC down) that keep a stream from running; set by src/control/. */
+  hold?: (uuid: string) => { reason: string, cause: string } | undefined
   /** Hooks other parts (the runtime) add to run after a reset. */
   onReset: Array<() => void | Promise<void>>
 }

@@ -3,6 +3,7 @@ import type { AddressInfo, Server, Socket } from 'node:net'
 import { buildApp, type AppDeps, type KrakenApp } from './app.ts'
 import { resolveConfig, type Config } from './config.ts'
 import { loadOrCreateCertificate } from './tls/certificate.ts'
+import { parseDuration, type Clock, type ClockMode } from './kernel/clock.ts'
 
 /**
  * Any CLI option (camelCase, e.g. `transitionMs`), plus in-process extras. Left out, an option
@@ -13,7 +14,12 @@ import { loadOrCreateCertificate } from './tls/certificate.ts'
  * - the certificate: a fresh one in memory unless `certs` or `cert`/`key` are given;
  * - `logLevel`: `warn`, so test output is not flooded with request logs.
  */
-export type EmulatorOptions = Partial<Config> & Pick<AppDeps, 'clock' | 'logStream' | 'store'> & {
+export type EmulatorOptions = Omit<Partial<Config>, 'clock'> & Pick<AppDeps, 'logStream' | 'store'> & {
+  /**
+   * The device clock: `'real'` (default) or `'manual'` (frozen at the real time, moved with
+   * `emulator.clock`), as `--clock`; or a Clock of your own (e.g. a ManualClock you advance).
+   */
+  clock?: Clock | ClockMode
   /**
    * How long `close()` lets in-flight requests finish before it cuts the remaining connections
    * (default 5000 ms) [ours]. The port is released at once either way.
@@ -46,6 +52,13 @@ export interface RunningEmulator {
   /** Restores a fixture (the active one by default); resolves once fully restored. */
   reset: (fixture?: string) => Promise<void>
   /**
+   * The device clock (GET/POST /_emulator/clock in process). `advance('15m')` (or ms, `'90s'`,
+   * `'1h30m'`) and `set(date)` move it forward only, firing what falls due (transitions,
+   * session expiry, reboots, fault recoveries); both throw a RangeError for time in the past, and
+   * an Error when the clock given in `clock` is a plain Clock that cannot be moved.
+   */
+  clock: EmulatorClock
+  /**
    * Stops accepting connections (the port is free as soon as this is called), lets in-flight
    * requests finish (cutting connections still open after `closeGraceMs`), then flushes and
    * unlocks the store. Idempotent; safe after a failed test. Rejects only if flushing failed,
@@ -56,7 +69,9 @@ export interface RunningEmulator {
 
 /** Starts one emulator listening on HTTPS (and the optional redirect port). */
 export async function startEmulator (options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const { clock, logStream, store, closeGraceMs = DEFAULT_CLOSE_GRACE_MS, ...partial } = options
+  const { clock: clockOption, logStream, store, closeGraceMs = DEFAULT_CLOSE_GRACE_MS, ...rest } = options
+  const clock = typeof clockOption === 'string' ? undefined : clockOption
+  const partial: Partial<Config> = { ...rest, ...(typeof clockOption === 'string' && { clock: clockOption }) }
   const config = resolveConfig(withFixtureDefaults(partial))
   const tls = await loadOrCreateCertificate({
     certsDir: config.certs,
@@ -97,10 +112,39 @@ export async function startEmulator (options: EmulatorOptions = {}): Promise<Run
     httpPort: redirect === undefined ? undefined : (redirect.address() as AddressInfo).port,
     app,
     reset: (fixture?: string) => app.kraken.reset(fixture),
+    clock: emulatorClock(app),
     close: () => {
       closing ??= shutDown(app, redirect, [sockets, redirectSockets], closeGraceMs)
       return closing
     }
+  }
+}
+
+export interface EmulatorClock {
+  /** Device time (ms since the epoch). */
+  now: () => number
+  mode: () => ClockMode
+  advance: (duration: string | number) => void
+  set: (at: Date | string | number) => void
+  setMode: (mode: ClockMode) => void
+}
+
+function emulatorClock (app: KrakenApp): EmulatorClock {
+  const movable = () => {
+    const clock = app.kraken.deviceClock
+    if (clock === undefined) throw new Error('this emulator runs on the Clock given in `clock`: move that clock instead')
+    return clock
+  }
+  return {
+    now: () => app.kraken.clock.now(),
+    mode: () => movable().mode,
+    advance: (duration) => {
+      const ms = parseDuration(duration)
+      if (ms === undefined) throw new RangeError(`not a duration: ${String(duration)} (expected ms or e.g. '15m', '90s', '1h30m', '500ms')`)
+      movable().advance(ms)
+    },
+    set: (at) => movable().set(at instanceof Date ? at.getTime() : typeof at === 'string' ? Date.parse(at) : at),
+    setMode: (mode) => movable().setMode(mode)
   }
 }
 

@@ -20,7 +20,14 @@ const NOT_SESSION: Record<string, string> = {
   'POST /apis/v2/logout': 'open',
   'DELETE /apis/v2/logout': 'open',
   'GET /_emulator/health': 'open',
-  'POST /_emulator/reset': 'control'
+  'POST /_emulator/reset': 'control',
+  'GET /_emulator/clock': 'control',
+  'POST /_emulator/clock': 'control',
+  'POST /_emulator/device/events': 'control',
+  'GET /_emulator/snapshots': 'control',
+  'POST /_emulator/snapshots': 'control',
+  'POST /_emulator/snapshots/{name}/restore': 'control',
+  'DELETE /_emulator/snapshots/{name}': 'control'
 }
 
 function assertUnauthenticated (t: Test, res: LightMyRequestResponse, what: string): void {

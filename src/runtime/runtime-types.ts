@@ -7,7 +7,7 @@ import type { Clock } from '../kernel/clock.ts'
 import type { Registry } from '../kernel/registry.ts'
 import type { Store } from '../kernel/store.ts'
 import type { DeviceLoad } from './device-load.ts'
-import type { StreamStatus } from './stream-machine.ts'
+import type { Hold, RunSnapshot, StreamStatus } from './stream-machine.ts'
 import type { StreamStatistics } from './stream-statistics.ts'
 
 /** What the rest of the emulator asks of the live device (kraken-api.md sections 6 and 7). */
@@ -40,7 +40,20 @@ export interface StreamRuntime {
   rebootRemainingMs: () => number | undefined
   /** Abandons a reboot in progress (reset, close). */
   cancelReboot: () => void
+  /** A device fault: a starting or running stream goes to `error` with `reason`; false when it was neither. */
+  fault: (uuid: string, reason: string, options: { cause: string, recoverAfterMs?: number }) => boolean
+  /** Streams in `error` because of `cause` run again; returns their uuids. */
+  recover: (cause: string) => string[]
+  /** After a licence change: running transcoders beyond it (the last started first) fall to `error`; returns their uuids. */
+  enforceLicense: () => string[]
+  /** Every stream that is not stopped, in start order. */
+  entries: () => Array<{ uuid: string, status: Exclude<StreamStatus, 'stopped'>, kind: 'transcoder' | 'bypass' }>
+  /** The live state a snapshot keeps (which streams run, their counters), and its restore. */
+  snapshot: () => RuntimeSnapshot
+  restore: (snapshot: RuntimeSnapshot) => void
 }
+
+export interface RuntimeSnapshot { takenAt: number, runs: RunSnapshot[] }
 
 /** What the runtime, its routes and the reboot gate need of the emulator. */
 export interface RuntimeServices {
@@ -57,4 +70,6 @@ export interface RuntimeServices {
   onReset: Array<() => void | Promise<void>>
   /** The runtime as the app holds it (read at each use: a test may swap it). */
   runtime: StreamRuntime
+  /** Device conditions (a NIC that is down) that keep a stream from running, if any. */
+  hold?: Hold
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../kernel/clock.ts'
-import { conflict, notFound } from '../kernel/errors.ts'
+import { KrakenError, conflict, notFound } from '../kernel/errors.ts'
 import type { Item, Store } from '../kernel/store.ts'
 import { assertFreeEncoder, type LicenseView } from './license.ts'
 import { profileOf, sessionKindOf, type SessionKind } from './stream-profile.ts'
@@ -17,9 +17,28 @@ interface Run {
   runningSince: number | undefined
   /** Raw counters at the last statistics reset of this run. */
   baseline: Counters | undefined
-  /** Cancels the pending transition. */
+  /** Cancels the pending transition (or the recovery of a fault). */
   cancel: (() => void) | undefined
+  /** Clock time the run's signal lags behind the clock: a run restored from a snapshot goes on where it was. */
+  shiftMs?: number
+  /** What put the stream in `error` (a device event), so the matching recovery finds it. */
+  cause?: string
 }
+
+/** A stream's run as a snapshot keeps it (see StreamMachine.snapshot). */
+export interface RunSnapshot {
+  uuid: string
+  status: Exclude<StreamStatus, 'stopped'>
+  subStatus: string
+  kind: SessionKind
+  runningSince: number | null
+  shiftMs: number
+  baseline: Counters | null
+  cause: string | null
+}
+
+/** Why a stream cannot run (a device condition such as a NIC that is down), or undefined. */
+export type Hold = (uuid: string) => { reason: string, cause: string } | undefined
 
 export interface MachineDeps {
   store: () => Store
@@ -29,6 +48,8 @@ export interface MachineDeps {
   epoch: number
   transitionMs: () => number
   seed: () => number
+  /** Asked when a stream reaches running: a held stream goes to `error` instead. */
+  hold?: Hold
 }
 
 /**
@@ -91,6 +112,13 @@ export class StreamMachine {
     this.runs.set(uuid, run)
     this.changes++
     this.after(run, () => {
+      const held = this.deps.hold?.(uuid)
+      if (held !== undefined) {
+        run.status = 'error'
+        run.subStatus = held.reason
+        run.cause = held.cause
+        return
+      }
       run.status = 'running'
       run.runningSince = this.deps.clock.now()
     })
@@ -117,6 +145,135 @@ export class StreamMachine {
     this.runs.get(uuid)?.cancel?.()
     this.changes++
     this.runs.set(uuid, { status: 'error', subStatus: reason, kind, signal: undefined, runningSince: undefined, baseline: undefined, cancel: undefined })
+  }
+
+  /**
+   * A device fault: a starting or running stream goes to `error` with `reason` (its counters
+   * end with the run). With `recoverAfterMs` it runs again after that much of the clock, counters
+   * from zero as after any start [ours]. Returns false when the stream was neither starting nor running.
+   */
+  fault (uuid: string, reason: string, options: { cause: string, recoverAfterMs?: number }): boolean {
+    const run = this.runs.get(uuid)
+    if (run === undefined || (run.status !== 'running' && run.status !== 'starting')) return false
+    run.cancel?.()
+    run.cancel = undefined
+    run.status = 'error'
+    run.subStatus = reason
+    run.cause = options.cause
+    run.runningSince = undefined
+    run.baseline = undefined
+    run.shiftMs = undefined
+    this.changes++
+    if (options.recoverAfterMs !== undefined) {
+      run.cancel = this.deps.clock.setTimeout(() => {
+        run.cancel = undefined
+        this.revive(uuid, run)
+      }, options.recoverAfterMs)
+    }
+    return true
+  }
+
+  /** Every stream in `error` because of `cause` runs again; returns their uuids. */
+  recover (cause: string): string[] {
+    const revived: string[] = []
+    for (const [uuid, run] of [...this.runs]) {
+      if (run.status !== 'error' || run.cause !== cause) continue
+      run.cancel?.()
+      run.cancel = undefined
+      if (this.revive(uuid, run)) revived.push(uuid)
+    }
+    return revived
+  }
+
+  /** The streams that hold a session or are in error, in the order they were started. */
+  entries (): Array<{ uuid: string, status: Exclude<StreamStatus, 'stopped'>, kind: SessionKind }> {
+    return [...this.runs].map(([uuid, run]) => ({ uuid, status: run.status, kind: run.kind }))
+  }
+
+  /** The runs as a snapshot keeps them, with the clock time they were taken at. */
+  snapshot (): { takenAt: number, runs: RunSnapshot[] } {
+    const runs = [...this.runs].map(([uuid, run]) => ({
+      uuid,
+      status: run.status,
+      subStatus: run.subStatus,
+      kind: run.kind,
+      runningSince: run.runningSince ?? null,
+      shiftMs: run.shiftMs ?? 0,
+      baseline: run.baseline === undefined ? null : structuredClone(run.baseline),
+      cause: run.cause ?? null
+    }))
+    return { takenAt: this.deps.clock.now(), runs }
+  }
+
+  /**
+   * Replaces every run by a snapshot's: running streams go on with the counters and rates they
+   * had when it was taken, streams in error stay in error (without a pending recovery), a
+   * starting stream starts again, a stopping one is stopped. Streams no longer stored are skipped.
+   */
+  restore (snapshot: { takenAt: number, runs: readonly RunSnapshot[] }): void {
+    this.stopAll()
+    const now = this.deps.clock.now()
+    for (const saved of snapshot.runs) {
+      const stream = this.deps.store().get('streams', saved.uuid)
+      if (stream === undefined || saved.status === 'stopping') continue
+      if (saved.status === 'starting') {
+        try {
+          this.start(saved.uuid)
+        } catch (error) {
+          if (!(error instanceof KrakenError)) throw error
+          this.fail(saved.uuid, error.message, saved.kind)
+        }
+        continue
+      }
+      const running = saved.status === 'running' && saved.runningSince !== null
+      this.runs.set(saved.uuid, {
+        status: running ? 'running' : 'error',
+        subStatus: saved.subStatus,
+        kind: saved.kind,
+        signal: new StreamSignal(profileOf(this.deps.store(), stream), this.deps.seed(), saved.uuid),
+        runningSince: running ? (saved.runningSince ?? undefined) : undefined,
+        baseline: saved.baseline ?? undefined,
+        cancel: undefined,
+        shiftMs: running ? now - snapshot.takenAt + saved.shiftMs : undefined,
+        ...(saved.cause === null ? {} : { cause: saved.cause })
+      })
+    }
+    this.changes++
+  }
+
+  /** A stream in error runs again, if it still exists and a licence session is free; true when it does. */
+  private revive (uuid: string, run: Run): boolean {
+    if (this.runs.get(uuid) !== run || run.status !== 'error') return false
+    const stream = this.deps.store().get('streams', uuid)
+    if (stream === undefined) {
+      this.runs.delete(uuid)
+      this.changes++
+      return false
+    }
+    try {
+      if (run.kind === 'transcoder') assertFreeEncoder(this.deps.license(), this.activeCount('transcoder'))
+    } catch (error) {
+      if (!(error instanceof KrakenError)) throw error
+      run.subStatus = error.message
+      this.changes++
+      return false
+    }
+    const held = this.deps.hold?.(uuid)
+    if (held !== undefined) {
+      run.subStatus = held.reason
+      run.cause = held.cause
+      this.changes++
+      return false
+    }
+    run.status = 'running'
+    run.subStatus = ''
+    run.cause = undefined
+    run.signal = new StreamSignal(profileOf(this.deps.store(), stream), this.deps.seed(), uuid)
+    run.runningSince = this.deps.clock.now()
+    run.baseline = undefined
+    run.shiftMs = undefined
+    this.changes++
+    return true
   }
 
   /** Every stream stopped at once, every pending transition cancelled (reset, reboot, close). */
@@ -155,7 +312,8 @@ export class StreamMachine {
 
   private span (run: Run | undefined): Span | undefined {
     if (run?.status !== 'running' || run.runningSince === undefined) return undefined
-    return { since: (run.runningSince - this.deps.epoch) / 1000, now: (this.deps.clock.now() - this.deps.epoch) / 1000 }
+    const shift = run.shiftMs ?? 0
+    return { since: (run.runningSince - this.deps.epoch) / 1000, now: (this.deps.clock.now() - shift - this.deps.epoch) / 1000 }
   }
 
   private stream (uuid: string): Item {

@@ -23,8 +23,22 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     epoch: services().startedAt,
     transitionMs: () => services().config.transitionMs,
     // Without --seed each emulator draws its own, so values differ between runs but stay stable within one.
-    seed: () => (seed ??= services().config.seed ?? randomInt(2 ** 31 - 1))
+    seed: () => (seed ??= services().config.seed ?? randomInt(2 ** 31 - 1)),
+    hold: uuid => services().hold?.(uuid)
   })
+
+  function enforceLicense (): string[] {
+    const current = license()
+    const transcoders = machine.entries().filter(e => e.kind === 'transcoder' && (e.status === 'starting' || e.status === 'running'))
+    const allowed = current.is_license_valid ? current.max_encoders : 0
+    const reason = current.is_license_valid
+      ? `licence: max_encoders is ${current.max_encoders}; no transcoder session for this stream`
+      : 'licence: not valid (expired); transcoding stopped'
+    // The streams started last lose their session first [ours].
+    const beyond = transcoders.slice(allowed).map(e => e.uuid)
+    for (const uuid of beyond) machine.fault(uuid, reason, { cause: 'licence' })
+    return beyond
+  }
 
   function autoStart (): void {
     const { store, log } = services()
@@ -70,6 +84,12 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     autoStart,
     reboot: () => reboot.start(),
     rebootRemainingMs: () => reboot.remainingMs(),
-    cancelReboot: () => reboot.cancel()
+    cancelReboot: () => reboot.cancel(),
+    fault: (uuid, reason, options) => machine.fault(uuid, reason, options),
+    recover: cause => machine.recover(cause),
+    enforceLicense,
+    entries: () => machine.entries(),
+    snapshot: () => machine.snapshot(),
+    restore: snapshot => machine.restore(snapshot)
   }
 }

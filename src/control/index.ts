@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify'
+import type { Services } from '../services.ts'
+import { registerClockRoutes } from './clock-routes.ts'
+import { DeviceConditions } from './device-conditions.ts'
+import { installUnreachable, registerDeviceEvents } from './device-events.ts'
+import { registerSnapshotRoutes } from './snapshot-routes.ts'
+
+/**
+ * The control plane's second part: the device clock, device events and snapshots under
+ * /_emulator. Installed before the route guard, so an unreachable device closes the connection
+ * before any other answer.
+ */
+export function installControl (app: FastifyInstance, services: () => Services): void {
+  const conditions = new DeviceConditions()
+  services().hold = uuid => conditions.hold(services().store, uuid)
+  services().onReset.push(() => conditions.clear())
+  installUnreachable(app, services, conditions)
+  registerClockRoutes(app, services)
+  registerDeviceEvents(app, services, conditions)
+  registerSnapshotRoutes(app, services, conditions)
+}
