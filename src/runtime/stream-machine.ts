@@ -253,9 +253,8 @@ export class StreamMachine {
     try {
       if (run.kind === 'transcoder') assertFreeEncoder(this.deps.license(), this.activeCount('transcoder'))
     } catch (error) {
+      // No session free: the stream stays in error for the reason it fell.
       if (!(error instanceof KrakenError)) throw error
-      run.subStatus = error.message
-      this.changes++
       return false
     }
     const held = this.deps.hold?.(uuid)

@@ -25,10 +25,10 @@ export async function deviceEvent (emu: Emu, body: unknown): Promise<HttpResult>
   return await send(emu, 'POST', '/_emulator/device/events', { body })
 }
 
-/** A stream as GET /streams/<uuid> shows it, and as the list shows it. */
+/** A stream as GET /streams/<uuid> shows it, and as the full list (?full=true) shows it: sub_status is no summary field. */
 export async function streamStatus (emu: Emu, cookie: string, uuid: string): Promise<{ item: { status: string, sub_status: string }, listed: { status: string, sub_status: string } }> {
   const item = (await send(emu, 'GET', `/apis/v2/streams/${uuid}`, { cookie })).json() as { status: string, sub_status: string }
-  const list = (await send(emu, 'GET', '/apis/v2/streams', { cookie })).json() as { stream_list: Array<{ uuid: string, status: string, sub_status: string }> }
+  const list = (await send(emu, 'GET', '/apis/v2/streams?full=true', { cookie })).json() as { stream_list: Array<{ uuid: string, status: string, sub_status: string }> }
   const listed = list.stream_list.find(s => s.uuid === uuid)
   if (listed === undefined) throw new Error(`stream ${uuid} not listed`)
   return { item: { status: item.status, sub_status: item.sub_status }, listed: { status: listed.status, sub_status: listed.sub_status } }
