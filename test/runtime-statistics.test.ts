@@ -23,17 +23,18 @@ function counters (s: StreamStatistics): Record<string, number> {
 }
 
 // Seed 42, the runtime fixture, the manual clock: Camera 720p (auto-started at t=0) one minute in.
+// (Signals are keyed by the stream's and the input's names since issue 16.)
 const CAMERA_AT_60S: StreamStatistics = {
   uptime: 60,
-  overall_rate: 2739994,
-  input_rate: 8070561,
+  overall_rate: 2719462,
+  input_rate: 7846083,
   resolution: '1280x720',
-  fps: 30.06,
-  latency_ms: 459,
-  input: { bitrate: 8070561, packets: 45623, bytes: 60039924, packets_lost: 0, cc_errors: 0 },
-  output: { destinations: 1, bitrate: 2739994, packets: 15523, bytes: 20428705, dropped: 0 },
+  fps: 30.01,
+  latency_ms: 462,
+  input: { bitrate: 7846083, packets: 45823, bytes: 60303482, packets_lost: 0, cc_errors: 0 },
+  output: { destinations: 1, bitrate: 2719462, packets: 15567, bytes: 20486374, dropped: 0 },
   decoder: { frames_decoded: 1800, frames_dropped: 0 },
-  encoder: { format: 'h264', bitrate: 2506287, frames_encoded: 1800, gop_size: 60, qp: 27 }
+  encoder: { format: 'h264', bitrate: 2487507, frames_encoded: 1800, gop_size: 60, qp: 26 }
 }
 
 t.test('with a seed and an advanced clock the statistics are exact', async t => {

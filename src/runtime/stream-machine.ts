@@ -53,6 +53,16 @@ export interface MachineDeps {
 }
 
 /**
+ * A stream's signal, keyed by its name (unique among streams) rather than its uuid: a script that
+ * creates its streams gets generated uuids that differ from run to run, and with `--seed` it must
+ * still see the same statistics every time.
+ */
+function signalOf (store: Store, stream: Item, seed: number): StreamSignal {
+  const key = typeof stream.name === 'string' && stream.name !== '' ? stream.name : String(stream.uuid)
+  return new StreamSignal(profileOf(store, stream), seed, key)
+}
+
+/**
  * The stream state machine of kraken-api.md section 6:
  * stopped -> starting -> running -> stopping -> stopped, each step taking `--transition-ms`
  * of the clock (0: immediate). State lives in memory only: after a restart every stream is
@@ -104,7 +114,7 @@ export class StreamMachine {
       status: 'starting',
       subStatus: '',
       kind,
-      signal: new StreamSignal(profileOf(this.deps.store(), stream), this.deps.seed(), uuid),
+      signal: signalOf(this.deps.store(), stream, this.deps.seed()),
       runningSince: undefined,
       baseline: undefined,
       cancel: undefined
@@ -230,7 +240,7 @@ export class StreamMachine {
         status: running ? 'running' : 'error',
         subStatus: saved.subStatus,
         kind: saved.kind,
-        signal: new StreamSignal(profileOf(this.deps.store(), stream), this.deps.seed(), saved.uuid),
+        signal: signalOf(this.deps.store(), stream, this.deps.seed()),
         runningSince: running ? (saved.runningSince ?? undefined) : undefined,
         baseline: saved.baseline ?? undefined,
         cancel: undefined,
@@ -267,7 +277,7 @@ export class StreamMachine {
     run.status = 'running'
     run.subStatus = ''
     run.cause = undefined
-    run.signal = new StreamSignal(profileOf(this.deps.store(), stream), this.deps.seed(), uuid)
+    run.signal = signalOf(this.deps.store(), stream, this.deps.seed())
     run.runningSince = this.deps.clock.now()
     run.baseline = undefined
     run.shiftMs = undefined

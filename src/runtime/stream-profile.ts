@@ -9,7 +9,7 @@ export type SessionKind = 'transcoder' | 'bypass'
 export interface StreamProfile {
   mode: 'transcoder' | 'passthru' | 'iorouter'
   kind: SessionKind
-  /** The input's uuid: streams fed by one input see one source. */
+  /** Identifies the input (its name; its uuid when unnamed): streams fed by one input see one source. */
   inputId: string
   /** Bits per second arriving from the source. */
   inputBps: number
@@ -68,8 +68,11 @@ function outputSize (tc: Item | undefined, src: { width: number, height: number 
 /** The profile of a stream from its stored configuration and the objects it references. */
 export function profileOf (store: Store, stream: Item): StreamProfile {
   const mode = stream.mode === 'passthru' || stream.mode === 'iorouter' ? stream.mode : 'transcoder'
-  const inputId = typeof stream.input === 'string' ? stream.input : ''
-  const input = store.get('inputs', inputId)
+  const inputUuid = typeof stream.input === 'string' ? stream.input : ''
+  const input = store.get('inputs', inputUuid)
+  // The input's name (unique among inputs) rather than its uuid, which differs between runs of a
+  // script that creates it: with --seed the source must wobble the same way every run.
+  const inputId = typeof input?.name === 'string' && input.name !== '' ? input.name : inputUuid
   const src = SOURCES[String(input?.protocol)] ?? DEFAULT_SOURCE
   const inputBps = src.kbps * 1000
   const outputs = Array.isArray(stream.outputs) ? stream.outputs.length : 0
