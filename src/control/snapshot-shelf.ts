@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { PRIVATE_FILE_MODE, syncDir, writeAll } from '../kernel/durable-fs.ts'
 import type { Db } from '../kernel/store.ts'
 import type { RuntimeSnapshot } from '../runtime/runtime-types.ts'
 
@@ -67,15 +66,15 @@ export class SnapshotShelf {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 })
     const target = this.fileOf(snapshot.name)
     const temporary = `${target}.${process.pid}.tmp`
-    const handle = await fs.open(temporary, 'w', PRIVATE_FILE_MODE)
+    const handle = await fs.open(temporary, 'w', 0o600)
     try {
-      await writeAll(handle, Buffer.from(JSON.stringify(snapshot)))
+      await handle.writeFile(JSON.stringify(snapshot))
       await handle.sync()
     } finally {
       await handle.close()
     }
     await fs.rename(temporary, target)
-    await syncDir(this.dir)
+    await this.syncDir()
   }
 
   /** Removes a snapshot; false when there was none. */
@@ -87,8 +86,20 @@ export class SnapshotShelf {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
       throw error
     }
-    await syncDir(this.dir)
+    await this.syncDir()
     return true
+  }
+
+  /** The rename (or removal) survives a power loss once the directory itself is synced. */
+  private async syncDir (): Promise<void> {
+    // Windows cannot open a directory for reading; NTFS journals renames itself.
+    if (this.dir === undefined || process.platform === 'win32') return
+    const handle = await fs.open(this.dir, 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
   }
 
   private fileOf (name: string): string {
