@@ -3,6 +3,7 @@
 import t from 'tap'
 import { send, startHttps, loginHttps } from './helpers/https.ts'
 import { advance, moveClock, statistics, streamStatus, UAV_720P } from './helpers/control.ts'
+import { ManualClock, systemClock } from '../src/kernel/clock.ts'
 
 t.test('--clock manual: the clock stands still until moved, and moves forward only', async t => {
   const emu = await startHttps({ clock: 'manual' })
@@ -143,4 +144,18 @@ t.test('the clock routes are control routes', async t => {
   t.teardown(() => guarded.close())
   t.equal((await send(guarded, 'POST', '/_emulator/clock', { body: { advance_ms: 1 } })).status, 401, 'no token: 401')
   t.equal((await send(guarded, 'POST', '/_emulator/clock', { body: { advance_ms: 1 }, headers: { 'x-kraken-control-token': 'sesame-sesame-sesame' } })).status, 200, 'with the token')
+})
+
+t.test('a clock the host supplied moves with the host: a ManualClock through the routes, a plain Clock not at all', async t => {
+  const manual = new ManualClock(Date.UTC(2030, 0, 1))
+  const emu = await startHttps({ clock: manual })
+  t.teardown(() => emu.close())
+  await advance(emu, 5000)
+  t.equal(manual.now(), Date.UTC(2030, 0, 1) + 5000, 'the routes move the ManualClock given')
+  const plain = await startHttps({ clock: { now: () => Date.now(), setTimeout: systemClock.setTimeout } })
+  t.teardown(() => plain.close())
+  const refused = await moveClock(plain, { advance_ms: 1 })
+  t.equal(refused.status, 409, 'a plain Clock cannot be moved from here')
+  t.equal((refused.json() as { error: { type: string } }).error.type, 'Conflict')
+  t.throws(() => plain.clock.advance('1s'), /move that clock instead/)
 })
