@@ -18,6 +18,8 @@ t.test('every hand-written write route survives hostile requests', async t => {
   const harness = new FuzzHarness(app, FIXTURE)
   const crud = new Set(app.kraken.registry.resources.flatMap(r => [collectionRoute(r), itemRoute(r)].map(p => p.replace(/:(\w+)/g, '{$1}'))))
   const endpoints = (await writeEndpoints(app)).filter(e => !crud.has(e.path))
+  // A snapshot to aim /_emulator/snapshots/{name}/... at: discovery reads the names GET lists.
+  t.equal((await app.inject({ method: 'POST', url: '/_emulator/snapshots', payload: { name: 'fuzz' } })).statusCode, 201)
   await harness.discover(endpoints)
   t.ok(endpoints.some(e => e.path === '/apis/v2/login'), 'login is among them')
   for (const endpoint of endpoints) {
