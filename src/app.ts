@@ -28,6 +28,7 @@ import { resources } from './resources/index.ts'
 import { readLicense, registerSystemRoutes } from './system/index.ts'
 import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
 import { checkDb } from './check-db.ts'
+import { registerAdminRoutes } from './admin/index.ts'
 import { Seeder } from './seed.ts'
 import { FixtureError } from './fixtures.ts'
 import { MIGRATIONS } from './migrations/index.ts'
@@ -108,6 +109,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     log: app.log,
     startedAt: clock.now(),
     onReset: [],
+    onBoot: [],
+    checkDb: db => checkDb(db, registry),
     reset: async (fixture?: string) => {
       const db: Db = await seeder.db(fixture ?? store.fixture())
       checkDb(db, registry)
@@ -132,6 +135,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   registerCrudRoutes(app, registry, () => services.store)
   registerSystemRoutes(app, () => services)
   registerRuntimeRoutes(app, () => services)
+  registerAdminRoutes(app, () => services)
   registerEmulatorRoutes(app, () => services)
 
   app.addHook('onClose', async () => {

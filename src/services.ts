@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from './config.ts'
 import type { Clock } from './kernel/clock.ts'
 import type { Registry } from './kernel/registry.ts'
-import type { Store } from './kernel/store.ts'
+import type { Db, Store } from './kernel/store.ts'
 import type { SessionStore } from './auth/sessions.ts'
 import type { Lockout } from './auth/lockout.ts'
 import type { StreamRuntime } from './runtime/stream-runtime.ts'
@@ -32,4 +32,8 @@ export interface Services {
   startedAt: number
   /** Hooks other parts (the runtime) add to run after a reset. */
   onReset: Array<() => void | Promise<void>>
+  /** Hooks run when a reboot boots, before auto-start (the start-up preset, src/admin/). */
+  onBoot: Array<() => void>
+  /** Today's rules for a whole Db (src/check-db.ts): throws an Error naming the first problem. */
+  checkDb: (db: Db) => void
 }
