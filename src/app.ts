@@ -35,6 +35,8 @@ import { MIGRATIONS } from './migrations/index.ts'
 import type { Services } from './services.ts'
 import type { TlsMaterial } from './tls/certificate.ts'
 import { tlsServerOptions } from './tls/certificate.ts'
+import { ServedCertificate } from './tls/served-certificate.ts'
+import type { Server as TlsServer } from 'node:tls'
 
 export const BODY_LIMIT = 1024 * 1024
 
@@ -111,6 +113,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     onReset: [],
     onBoot: [],
     checkDb: db => checkDb(db, registry),
+    // --cert/--key win over a certificate chosen through the API (README Fidelity, Administration).
+    tls: new ServedCertificate(deps.tls === undefined ? undefined : { cert: deps.tls.cert, key: deps.tls.key }, config.cert !== undefined && config.cert !== ''),
     reset: async (fixture?: string) => {
       const db: Db = await seeder.db(fixture ?? store.fixture())
       checkDb(db, registry)
@@ -122,6 +126,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
       await durable
     }
   }
+  // With `https` options Fastify's server is an https.Server, whose certificate can be swapped.
+  services.tls.attach(deps.tls === undefined ? undefined : app.server as unknown as TlsServer)
   services.runtime = createStreamRuntime(() => services, () => readLicense(services))
   app.decorate('kraken', services)
 

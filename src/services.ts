@@ -8,6 +8,7 @@ import type { Lockout } from './auth/lockout.ts'
 import type { StreamRuntime } from './runtime/stream-runtime.ts'
 import type { RouteIndex } from './plugins/route-index.ts'
 import type { ControlAccess } from './auth/control-access.ts'
+import type { ServedCertificate } from './tls/served-certificate.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -36,4 +37,6 @@ export interface Services {
   onBoot: Array<() => void>
   /** Today's rules for a whole Db (src/check-db.ts): throws an Error naming the first problem. */
   checkDb: (db: Db) => void
+  /** The certificate the HTTPS port serves now; an Administrator may switch it (src/admin/). */
+  tls: ServedCertificate
 }

@@ -21,4 +21,13 @@ export interface AdminServices {
   onBoot: Array<() => void>
   /** Hooks to run after a reset. */
   onReset: Array<() => void | Promise<void>>
+  /** The certificate the HTTPS port serves (src/tls/served-certificate.ts). */
+  tls: {
+    /** The pair the emulator started with (generated, certs/, or --cert/--key); undefined without HTTPS. */
+    readonly startup: { cert: string, key: string } | undefined
+    /** --cert/--key were given: they win over a choice made through the API. */
+    readonly pinned: boolean
+    /** Serves the pair to new connections from now on (open ones continue). */
+    serve: (pair: { cert: string, key: string }) => void
+  }
 }
