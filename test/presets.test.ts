@@ -194,6 +194,8 @@ t.test('export and import a preset file; future formats, corrupt files and wrong
   const listBefore = (await send(other, 'GET', `${API}/presets`, { cookie: otherAdmin })).text
   const bad: Array<[string, unknown, number, string]> = [
     ['a future format', { ...file, format: 'kraken-emulator-preset/2' }, 400, 'newer emulator'],
+    ['a future format shaped differently', { format: 'kraken-emulator-preset/3', presets: [{ streams: 'elsewhere' }] }, 400, 'newer emulator'],
+    ['no format', { name: 'kit.cfg', configuration: {} }, 400, 'format'],
     ['an unknown format', { ...file, format: 'something/1' }, 400, 'format'],
     ['a name of the wrong type', { ...file, name: 5 }, 400, 'name'],
     ['a name without .cfg', { ...file, name: 'kit' }, 400, 'name'],

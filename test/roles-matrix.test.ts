@@ -54,7 +54,7 @@ async function seedAdministration (app: KrakenApp): Promise<void> {
   const csr = await matrixCsr
   await app.kraken.store.commit([
     { op: 'set', singleton: 'presets', value: { active: null, startup: null, presets: [{ name: 'matrix.cfg', saved: 0, configuration: {} }] } },
-    { op: 'set', singleton: 'certificates', value: { served: null, certificates: [{ name: 'matrix', type: 'csr', certificate: null, key: csr.key, csr: csr.csr, sans: csr.sans, created: 0 }] } }
+    { op: 'set', singleton: 'certificates', value: { served: null, certificates: [{ name: 'matrix', type: 'csr', certificate: null, key: csr.key, csr: csr.csr, subject: csr.subject, sans: csr.sans, created: 0 }] } }
   ])
 }
 

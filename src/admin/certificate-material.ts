@@ -1,12 +1,24 @@
 // X.509 work for the certificate endpoints: key pairs, self-signed certificates and CSRs made with
 // @peculiar/x509 (over Node's WebCrypto); parsing and key checks with Node's own X509Certificate.
-import * as x509 from '@peculiar/x509'
 import { X509Certificate, createPrivateKey, randomBytes, webcrypto, type KeyObject } from 'node:crypto'
 import { isIP } from 'node:net'
 import { invalid, KrakenError } from '../kernel/errors.ts'
 
-// Node's WebCrypto is a complete provider; the library types it as the DOM's Crypto, which Node's is.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+type X509Lib = typeof import('@peculiar/x509')
+let library: Promise<X509Lib> | undefined
+
+/**
+ * The library, loaded at the first certificate made: importing it costs about half a second of
+ * every emulator start otherwise (measured on the 2-core dev box), and most emulators never make one.
+ */
+async function x509Lib (): Promise<X509Lib> {
+  library ??= import('@peculiar/x509').then(lib => {
+    // Node's WebCrypto is a complete provider; the library types it as the DOM's Crypto, which Node's is.
+    lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof lib.cryptoProvider.set>[0])
+    return lib
+  })
+  return await library
+}
 
 export const DIGESTS = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' } as const
 export type Digest = keyof typeof DIGESTS
@@ -21,7 +33,7 @@ export const DEFAULT_VALIDITY_DAYS = 365
 /** Back-dated so a client whose clock is a little behind accepts a fresh certificate. */
 const BACKDATE_MS = 60 * 60 * 1000
 
-export interface Generated { key: string, cert?: string, csr?: string, sans: string[] }
+export interface Generated { key: string, cert?: string, csr?: string, sans: string[], subject: string }
 
 function algorithm (digest: Digest) {
   return { name: 'RSASSA-PKCS1-v1_5', hash: DIGESTS[digest], publicExponent: new Uint8Array([1, 0, 1]), modulusLength: MODULUS_BITS }
@@ -34,29 +46,31 @@ export function sansOf (subject: Subject, sans: readonly string[]): string[] {
   return out
 }
 
-function sanExtension (sans: readonly string[]): x509.SubjectAlternativeNameExtension {
+function sanExtension (x509: X509Lib, sans: readonly string[]) {
   return new x509.SubjectAlternativeNameExtension(sans.map(value => isIP(value) !== 0 ? { type: 'ip' as const, value } : { type: 'dns' as const, value }))
 }
 
-function nameOf (subject: Subject): x509.Name {
+function nameOf (x509: X509Lib, subject: Subject) {
   return new x509.Name(SUBJECT_FIELDS.filter(f => subject[f] !== undefined && subject[f] !== '').map(f => ({ [f]: [subject[f]!] })))
 }
 
 /** A new key with a self-signed certificate, or with a CSR to have signed elsewhere. */
 export async function generate (kind: 'self-signed' | 'csr', subject: Subject, sans: readonly string[], digest: Digest, validityDays: number, now: number): Promise<Generated> {
+  const x509 = await x509Lib()
   const alg = algorithm(digest)
   const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
   const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY')
   const all = sansOf(subject, sans)
-  const extensions = all.length === 0 ? [] : [sanExtension(all)]
+  const extensions = all.length === 0 ? [] : [sanExtension(x509, all)]
+  const name = nameOf(x509, subject)
   if (kind === 'csr') {
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: nameOf(subject), keys, signingAlgorithm: alg, extensions })
-    return { key, csr: csr.toString('pem'), sans: all }
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name, keys, signingAlgorithm: alg, extensions })
+    return { key, csr: csr.toString('pem'), sans: all, subject: name.toString() }
   }
   const notBefore = new Date(now - BACKDATE_MS)
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
-    name: nameOf(subject),
+    name,
     notBefore,
     notAfter: new Date(now + validityDays * 24 * 60 * 60 * 1000),
     signingAlgorithm: alg,
@@ -68,7 +82,7 @@ export async function generate (kind: 'self-signed' | 'csr', subject: Subject, s
       ...extensions
     ]
   })
-  return { key, cert: cert.toString('pem'), sans: all }
+  return { key, cert: cert.toString('pem'), sans: all, subject: name.toString() }
 }
 
 export interface CertificateFacts {
@@ -85,22 +99,21 @@ export interface CertificateFacts {
 export function parseCertificate (pem: unknown, field: string): { x509: X509Certificate, facts: CertificateFacts } {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) throw invalid(field, 'must be a PEM certificate ("-----BEGIN CERTIFICATE-----")')
   let node: X509Certificate
-  let peculiar: x509.X509Certificate
   try {
     node = new X509Certificate(pem)
-    peculiar = new x509.X509Certificate(pem)
   } catch (error) {
     throw invalid(field, `is not a valid X.509 certificate (${firstLine(error)})`)
   }
-  const san = peculiar.getExtension(x509.SubjectAlternativeNameExtension)
   return {
     x509: node,
     facts: {
-      subject: peculiar.subject,
-      issuer: peculiar.issuer,
-      sans: san === null ? [] : san.names.items.map(n => n.value),
-      valid_from: Math.floor(peculiar.notBefore.getTime() / 1000),
-      valid_to: Math.floor(peculiar.notAfter.getTime() / 1000),
+      // Node prints one attribute a line, escaped as RFC 4514 does; the API joins them as openssl's -nameopt oneline would.
+      subject: node.subject.split('\n').join(', '),
+      issuer: node.issuer.split('\n').join(', '),
+      // "DNS:a, IP Address:10.0.0.1": the names of the types a certificate of this emulator uses
+      sans: (node.subjectAltName ?? '').split(', ').filter(n => n !== '').map(n => n.replace(/^(DNS|IP Address):/, '')),
+      valid_from: Math.floor(Date.parse(node.validFrom) / 1000),
+      valid_to: Math.floor(Date.parse(node.validTo) / 1000),
       fingerprint: node.fingerprint256
     }
   }
@@ -122,11 +135,6 @@ export function assertKeyMatches (cert: X509Certificate, key: KeyObject, what: s
   if (!cert.checkPrivateKey(key)) {
     throw new KrakenError('Validation', `the certificate does not match ${what}`, [{ field: 'certificate', message: `its public key is not the one of ${what}` }])
   }
-}
-
-/** The subject of a CSR, for the list. */
-export function csrSubject (pem: string): string {
-  return new x509.Pkcs10CertificateRequest(pem).subject
 }
 
 function firstLine (error: unknown): string {

@@ -11,7 +11,7 @@ import { ADMIN_ONLY, ALL_ROLES } from '../kernel/roles.ts'
 import { assertSessionLive } from '../kernel/caller.ts'
 import type { AdminServices } from './admin-services.ts'
 import {
-  assertKeyMatches, csrSubject, DEFAULT_VALIDITY_DAYS, DIGESTS, generate, parseCertificate, parsePrivateKey,
+  assertKeyMatches, DEFAULT_VALIDITY_DAYS, DIGESTS, generate, parseCertificate, parsePrivateKey,
   SUBJECT_FIELDS, type CertificateFacts, type Digest, type Subject
 } from './certificate-material.ts'
 
@@ -35,6 +35,8 @@ interface StoredCertificate {
   /** PEM (PKCS#8), never returned by the API. */
   key: string
   csr: string | null
+  /** The CSR's subject, shown until its certificate is uploaded. */
+  subject: string
   sans: string[]
   /** Epoch seconds. */
   created: number
@@ -100,7 +102,7 @@ export function registerCertificateRoutes (app: FastifyInstance, services: () =>
       name: entry.name,
       type: entry.type,
       status: facts === undefined ? 'awaiting_certificate' : 'ready',
-      subject: facts?.subject ?? csrSubject(entry.csr ?? ''),
+      subject: facts?.subject ?? entry.subject,
       issuer: facts?.issuer ?? null,
       sans: facts?.sans ?? entry.sans,
       valid_from: facts?.valid_from ?? null,
@@ -160,19 +162,18 @@ export function registerCertificateRoutes (app: FastifyInstance, services: () =>
     }
     const entry = served === null ? undefined : certificates.find(c => c.name === served)
     if (served !== null && served !== STARTUP_CERTIFICATE && entry === undefined) s.log.warn({ certificate: served }, 'the chosen certificate does not exist; serving the startup certificate')
-    let pair = s.tls.startup
-    let name = STARTUP_CERTIFICATE
     if (entry !== undefined) {
       try {
-        pair = servable(entry)
-        name = entry.name
+        s.tls.serve(servable(entry))
+        servedName = entry.name
+        return
       } catch (error) {
         s.log.warn({ certificate: served, reason: (error as Error).message }, 'the chosen certificate cannot be served; serving the startup certificate')
       }
     }
-    if (name !== servedName) {
-      s.tls.serve(pair)
-      servedName = name
+    if (servedName !== STARTUP_CERTIFICATE) {
+      s.tls.serve(s.tls.startup)
+      servedName = STARTUP_CERTIFICATE
     }
   }
 
@@ -202,7 +203,7 @@ export function registerCertificateRoutes (app: FastifyInstance, services: () =>
     // Read again: the key took a while, and another request may have taken the name meanwhile.
     const state = readState(services())
     assertNewName(state, name)
-    const entry: StoredCertificate = { name, type: body.type, certificate: made.cert ?? null, key: made.key, csr: made.csr ?? null, sans: made.sans, created: nowSeconds() }
+    const entry: StoredCertificate = { name, type: body.type, certificate: made.cert ?? null, key: made.key, csr: made.csr ?? null, subject: made.subject, sans: made.sans, created: nowSeconds() }
     state.certificates.push(entry)
     await commit(request, state)
     void created(reply, name)
@@ -222,7 +223,7 @@ export function registerCertificateRoutes (app: FastifyInstance, services: () =>
     const name = assertNewName(state, body.name)
     const { x509 } = parseCertificate(body.certificate, 'certificate')
     assertKeyMatches(x509, parsePrivateKey(body.key, 'key'), 'the key')
-    const entry: StoredCertificate = { name, type: 'imported', certificate: body.certificate, key: body.key, csr: null, sans: [], created: nowSeconds() }
+    const entry: StoredCertificate = { name, type: 'imported', certificate: body.certificate, key: body.key, csr: null, subject: '', sans: [], created: nowSeconds() }
     state.certificates.push(entry)
     await commit(request, state)
     void created(reply, name)

@@ -44,7 +44,14 @@ const PresetFileSchema = Type.Object({
   name: Type.String(),
   saved: Type.Integer(),
   configuration: Type.Record(Type.String(), Type.Array(Type.Object({}, { additionalProperties: true })))
-}, { additionalProperties: true, description: 'A preset file (JSON): the configuration collections as the data file holds them' })
+}, { additionalProperties: false, description: 'A preset file (JSON): the configuration collections as the data file holds them' })
+/**
+ * What an import accepts before reading it: any object with a format. The file's version decides
+ * how the rest is read (parsePresetFile), so a newer file is refused for its version, not its shape.
+ */
+const PresetFileUpload = Type.Object({ format: Type.String({ description: `${PRESET_FORMAT}; a newer format is refused` }) }, {
+  additionalProperties: true, description: 'A preset file as GET .../file returns it: format, name, saved, configuration'
+})
 
 function present (state: PresetState, preset: StoredPreset): Record<string, unknown> {
   return { name: preset.name, saved: preset.saved, active: state.active === preset.name, startup: state.startup === preset.name }
@@ -113,7 +120,7 @@ export function registerPresetRoutes (app: FastifyInstance, services: () => Admi
   app.post(`${PATH}/import`, {
     config: { roles: ADMIN_ONLY },
     schema: {
-      ...base, operationId: 'importPreset', summary: 'Import a preset file', body: PresetFileSchema,
+      ...base, operationId: 'importPreset', summary: 'Import a preset file', body: PresetFileUpload,
       description: `Adds the preset of a file exported by GET .../file. A file of a newer format than ${PRESET_FORMAT}, or whose configuration does not pass today's rules, is refused (400); a taken name is 409.`,
       response: { 201: Preset, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
     }
