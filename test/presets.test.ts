@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap'
 import { loginHttps, send, startHttps } from './helpers/https.ts'
 import { PRESETS } from '../src/admin/preset-state.ts'
+import { CURRENT_FORMAT } from '../src/migrations/index.ts'
 
 type Emulator = Awaited<ReturnType<typeof startHttps>>
 const API = '/apis/v2'
@@ -183,8 +184,9 @@ t.test('export and import a preset file; future formats, corrupt files and wrong
   t.equal((await send(emulator, 'POST', `${API}/presets`, { cookie: admin, body: { name: 'kit.cfg' } })).status, 201)
   const exported = await send(emulator, 'GET', `${API}/presets/preset-kit.cfg/file`, { cookie: admin })
   t.equal(exported.status, 200)
-  const file = exported.json() as { format: string, name: string, configuration: Record<string, unknown[]> }
+  const file = exported.json() as { format: string, data_format: string, name: string, configuration: Record<string, unknown[]> }
   t.equal(file.format, 'kraken-emulator-preset/1')
+  t.equal(file.data_format, CURRENT_FORMAT, 'its items are in the data file\'s current format')
   t.same(Object.keys(file.configuration).sort(), [...CONFIG].sort(), 'the whole configuration, no accounts')
 
   // A second device: the trainer hands the file to a class.
@@ -196,6 +198,8 @@ t.test('export and import a preset file; future formats, corrupt files and wrong
     ['a future format', { ...file, format: 'kraken-emulator-preset/2' }, 400, 'newer emulator'],
     ['a future format shaped differently', { format: 'kraken-emulator-preset/3', presets: [{ streams: 'elsewhere' }] }, 400, 'newer emulator'],
     ['no format', { name: 'kit.cfg', configuration: {} }, 400, 'format'],
+    ['items of a newer data format', { ...file, data_format: 'kraken-emulator/99' }, 400, 'newer'],
+    ['a data format of the wrong type', { ...file, data_format: 1 }, 400, 'data_format'],
     ['an unknown format', { ...file, format: 'something/1' }, 400, 'format'],
     ['a name of the wrong type', { ...file, name: 5 }, 400, 'name'],
     ['a name without .cfg', { ...file, name: 'kit' }, 400, 'name'],

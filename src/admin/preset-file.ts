@@ -2,9 +2,10 @@
 // whole-device configuration: the media collections (streams, inputs, outputs, transcoders,
 // metadata sources and their relays), not accounts, network, services, certificates or licence
 // (kraken-api.md section 10 [docs]). File format [ours], versioned like the data file.
-import type { Db, Item, Store } from '../kernel/store.ts'
+import { findVersionProblem, migrateDb, type Db, type Item, type Store } from '../kernel/store.ts'
 import type { Registry } from '../kernel/registry.ts'
 import { KrakenError, invalid } from '../kernel/errors.ts'
+import { CURRENT_FORMAT, MIGRATIONS } from '../migrations/index.ts'
 
 export const PRESET_FORMAT_NAME = 'kraken-emulator-preset'
 export const PRESET_FORMAT_VERSION = 1
@@ -19,8 +20,13 @@ export const PRESET_NAME_RULE = '1-60 characters of A-Z a-z 0-9 _ . - followed b
 
 export type Configuration = Record<string, Item[]>
 
+/** The data format of the items of a preset that names none: every item before migrations existed. */
+export const FIRST_DATA_FORMAT = 'kraken-emulator/1'
+
 export interface PresetFile {
   format: string
+  /** The data-file format its items are written in (kraken-emulator/<version>): they migrate like a data file's. */
+  data_format: string
   name: string
   /** Epoch seconds. */
   saved: number
@@ -68,6 +74,10 @@ export function parsePresetFile (body: unknown, registry: Registry): PresetFile 
     throw invalid('format', `is ${String(format)}, written by a newer emulator; this one reads ${PRESET_FORMAT} and older`)
   }
   if (version < 1) throw invalid('format', `${String(format)} is no format of this emulator`)
+  const dataFormat = body.data_format ?? FIRST_DATA_FORMAT
+  if (typeof dataFormat !== 'string') throw invalid('data_format', 'must be a string, "kraken-emulator/<version>"')
+  const versionProblem = findVersionProblem(dataFormat, MIGRATIONS)
+  if (versionProblem !== undefined) throw invalid('data_format', versionProblem)
   const name = assertPresetName(body.name)
   const saved = body.saved ?? 0
   if (typeof saved !== 'number' || !Number.isInteger(saved) || saved < 0) throw invalid('saved', 'must be epoch seconds (an integer, 0 or more)')
@@ -83,9 +93,24 @@ export function parsePresetFile (body: unknown, registry: Registry): PresetFile 
     }
     configuration[collection] = items as Item[]
   }
-  const extra = Object.keys(body).filter(k => !['format', 'name', 'saved', 'configuration'].includes(k))
+  const extra = Object.keys(body).filter(k => !['format', 'data_format', 'name', 'saved', 'configuration'].includes(k))
   if (extra.length > 0) throw invalid(extra[0]!, 'is no field of a preset file')
-  return { format: PRESET_FORMAT, name, saved, configuration }
+  return { format: PRESET_FORMAT, data_format: CURRENT_FORMAT, name, saved, configuration: configurationAtCurrent(configuration, dataFormat) }
+}
+
+/**
+ * A configuration written in an older data format, brought forward by the data file's own
+ * migrations (a preset saved or exported before a migration holds items of the older shape).
+ * Throws a 400 when a migration refuses it.
+ */
+export function configurationAtCurrent (configuration: Configuration, dataFormat: string | undefined): Configuration {
+  const format = dataFormat ?? FIRST_DATA_FORMAT
+  if (format === CURRENT_FORMAT) return configuration
+  try {
+    return migrateDb({ format, fixture: '', collections: structuredClone(configuration), singletons: {} }, MIGRATIONS).collections
+  } catch (error) {
+    throw invalid('data_format', (error as Error).message)
+  }
 }
 
 /** A 400 for a configuration that today's rules (src/check-db.ts) refuse; nothing was changed. */

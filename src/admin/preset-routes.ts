@@ -11,10 +11,11 @@ import { errorResponses, guardedErrors, NoContent } from '../kernel/schemas.ts'
 import { ADMIN_ONLY, ALL_ROLES, MEDIA_WRITERS } from '../kernel/roles.ts'
 import { assertSessionLive } from '../kernel/caller.ts'
 import type { Db } from '../kernel/store.ts'
+import { CURRENT_FORMAT } from '../migrations/index.ts'
 import type { AdminServices } from './admin-services.ts'
 import {
-  assertPresetName, currentConfiguration, parsePresetFile, PRESET_FORMAT, PRESET_NAME_RULE, rulesRefused,
-  withConfiguration, configurationCollections, type PresetFile
+  assertPresetName, configurationAtCurrent, currentConfiguration, parsePresetFile, PRESET_FORMAT, PRESET_NAME_RULE, rulesRefused,
+  withConfiguration, configurationCollections, FIRST_DATA_FORMAT, type PresetFile
 } from './preset-file.ts'
 import { activeWasModified, presetState, PRESETS, readPresetState, type PresetState, type StoredPreset } from './preset-state.ts'
 
@@ -41,6 +42,7 @@ const PresetList = Type.Object({
 
 const PresetFileSchema = Type.Object({
   format: Type.String({ description: `${PRESET_FORMAT}; a newer format is refused` }),
+  data_format: Type.String({ description: 'the data-file format of its items (kraken-emulator/<version>; absent: 1): older items migrate as a data file\'s do, newer ones are refused' }),
   name: Type.String(),
   saved: Type.Integer(),
   configuration: Type.Record(Type.String(), Type.Array(Type.Object({}, { additionalProperties: true })))
@@ -79,7 +81,7 @@ export function registerPresetRoutes (app: FastifyInstance, services: () => Admi
     const { store, registry } = services()
     const state = readPresetState(store)
     if (mustBeNew) refuseTaken(state, name)
-    const preset: StoredPreset = { name, saved: nowSeconds(), configuration: currentConfiguration(store, registry) }
+    const preset: StoredPreset = { name, saved: nowSeconds(), data_format: CURRENT_FORMAT, configuration: currentConfiguration(store, registry) }
     const index = state.presets.findIndex(p => p.name === name)
     if (index === -1) state.presets.push(preset)
     else state.presets[index] = preset
@@ -138,7 +140,7 @@ export function registerPresetRoutes (app: FastifyInstance, services: () => Admi
       throw rulesRefused(file.name, error)
     }
     const configuration = Object.fromEntries(configurationCollections(registry).map(c => [c, db.collections[c] ?? []]))
-    const preset: StoredPreset = { name: file.name, saved: file.saved, configuration }
+    const preset: StoredPreset = { name: file.name, saved: file.saved, data_format: CURRENT_FORMAT, configuration }
     state.presets.push(preset)
     await commit(request, state)
     void location(reply, file.name).code(201)
@@ -186,7 +188,7 @@ export function registerPresetRoutes (app: FastifyInstance, services: () => Admi
     }
   }, async function exportPreset (request, reply) {
     const preset = find(readPresetState(services().store), nameOf(request))
-    const file: PresetFile = { format: PRESET_FORMAT, name: preset.name, saved: preset.saved, configuration: preset.configuration }
+    const file: PresetFile = { format: PRESET_FORMAT, data_format: preset.data_format ?? FIRST_DATA_FORMAT, name: preset.name, saved: preset.saved, configuration: preset.configuration }
     void reply.header('content-disposition', `attachment; filename="${preset.name}.json"`)
     return file
   })
@@ -305,7 +307,7 @@ export function applyPreset (services: AdminServices, name: string, autoStart: b
   const state = presetState(snapshot)
   const preset = state.presets.find(p => p.name === name)
   if (preset === undefined) throw notFound(`preset '${name}'`)
-  const db: Db = withConfiguration(snapshot, preset.configuration, registry)
+  const db: Db = withConfiguration(snapshot, configurationAtCurrent(preset.configuration, preset.data_format), registry)
   try {
     checkDb(db)
   } catch (error) {

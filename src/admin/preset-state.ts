@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Db, Store } from '../kernel/store.ts'
 import type { Registry } from '../kernel/registry.ts'
-import { currentConfiguration, type Configuration } from './preset-file.ts'
+import { configurationAtCurrent, currentConfiguration, type Configuration } from './preset-file.ts'
 
 /** The store singleton that holds the presets: configuration, so durable through the store's journal. */
 export const PRESETS = 'presets'
@@ -10,6 +10,8 @@ export interface StoredPreset {
   name: string
   /** Epoch seconds. */
   saved: number
+  /** The data format its items were saved in (absent: kraken-emulator/1); older ones migrate when used. */
+  data_format?: string
   configuration: Configuration
 }
 
@@ -44,7 +46,13 @@ function sorted (items: readonly Record<string, unknown>[], idField: string): un
 export function activeWasModified (store: Store, registry: Registry, state: PresetState): boolean {
   const active = state.presets.find(p => p.name === state.active)
   if (active === undefined) return false
+  let saved: Configuration
+  try {
+    saved = configurationAtCurrent(active.configuration, active.data_format)
+  } catch {
+    return true // a preset no migration can bring forward differs from anything the device can hold
+  }
   const now = currentConfiguration(store, registry)
   return Object.keys(now).some(c => !isDeepStrictEqual(
-    sorted(now[c] ?? [], registry.idField(c)), sorted(active.configuration[c] ?? [], registry.idField(c))))
+    sorted(now[c] ?? [], registry.idField(c)), sorted(saved[c] ?? [], registry.idField(c))))
 }
