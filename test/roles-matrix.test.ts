@@ -9,7 +9,7 @@ import type { KrakenApp } from '../src/app.ts'
 import type { Role } from '../src/kernel/roles.ts'
 import { PARENT_KEY, type Resource } from '../src/kernel/define-resource.ts'
 import { makeApp, USERS } from './helpers/app.ts'
-import { generate } from '../src/admin/certificate-material.ts'
+import { SEEDED_CERTIFICATE, SEEDED_PRESET, seedAdministration } from './helpers/admin-seed.ts'
 
 const API = '/apis/v2'
 const ALL: readonly Role[] = ['Administrator', 'Operator', 'Viewer']
@@ -43,20 +43,8 @@ function expectedRoles (method: string, url: string): readonly Role[] | 'open' |
 
 /** Values for path parameters that name no resource. */
 const OTHER_PARAMS: Record<string, string> = { name: 'ssh' }
-/** ... unless the path says otherwise: the preset every call of the matrix finds (see seedAdministration). */
-const PARAMS_BY_PREFIX: Array<[string, Record<string, string>]> = [[`${API}/presets/`, { name: 'matrix.cfg' }], [`${API}/certificates/`, { name: 'matrix' }]]
-
-/** A CSR awaiting its certificate, made once (an RSA key takes a while). */
-const matrixCsr = generate('csr', { CN: 'matrix' }, [], 'sha256', 1, Date.now())
-
-/** What the fixture lacks and the routes need: a preset to read, load, rename...; a CSR to download. */
-async function seedAdministration (app: KrakenApp): Promise<void> {
-  const csr = await matrixCsr
-  await app.kraken.store.commit([
-    { op: 'set', singleton: 'presets', value: { active: null, startup: null, presets: [{ name: 'matrix.cfg', saved: 0, configuration: {} }] } },
-    { op: 'set', singleton: 'certificates', value: { served: null, certificates: [{ name: 'matrix', type: 'csr', certificate: null, key: csr.key, csr: csr.csr, subject: csr.subject, sans: csr.sans, created: 0 }] } }
-  ])
-}
+/** ... unless the path says otherwise: the preset and certificate every call finds (helpers/admin-seed.ts). */
+const PARAMS_BY_PREFIX: Array<[string, Record<string, string>]> = [[`${API}/presets/`, { name: SEEDED_PRESET }], [`${API}/certificates/`, { name: SEEDED_CERTIFICATE }]]
 
 interface Route { method: string, url: string, roles: readonly Role[] | undefined, hasBody: boolean }
 
