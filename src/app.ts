@@ -29,12 +29,15 @@ import { resources } from './resources/index.ts'
 import { readLicense, registerSystemRoutes } from './system/index.ts'
 import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
 import { checkDb } from './check-db.ts'
+import { registerAdminRoutes } from './admin/index.ts'
 import { Seeder } from './seed.ts'
 import { FixtureError } from './fixtures.ts'
 import { MIGRATIONS } from './migrations/index.ts'
 import type { Services } from './services.ts'
 import type { TlsMaterial } from './tls/certificate.ts'
 import { tlsServerOptions } from './tls/certificate.ts'
+import { ServedCertificate } from './tls/served-certificate.ts'
+import type { Server as TlsServer } from 'node:tls'
 
 export const BODY_LIMIT = 1024 * 1024
 
@@ -110,6 +113,10 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     log: app.log,
     startedAt: clock.now(),
     onReset: [],
+    onBoot: [],
+    checkDb: db => checkDb(db, registry),
+    // --cert/--key win over a certificate chosen through the API (README Fidelity, Administration).
+    tls: new ServedCertificate(deps.tls === undefined ? undefined : { cert: deps.tls.cert, key: deps.tls.key }, config.cert !== undefined && config.cert !== ''),
     reset: async (fixture?: string) => {
       const db: Db = await seeder.db(fixture ?? store.fixture())
       checkDb(db, registry)
@@ -121,6 +128,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
       await durable
     }
   }
+  // With `https` options Fastify's server is an https.Server, whose certificate can be swapped.
+  services.tls.attach(deps.tls === undefined ? undefined : app.server as unknown as TlsServer)
   services.runtime = createStreamRuntime(() => services, () => readLicense(services))
   app.decorate('kraken', services)
 
@@ -135,6 +144,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   registerCrudRoutes(app, registry, () => services.store)
   registerSystemRoutes(app, () => services)
   registerRuntimeRoutes(app, () => services)
+  registerAdminRoutes(app, () => services)
   registerEmulatorRoutes(app, () => services)
 
   app.addHook('onClose', async () => {

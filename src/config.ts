@@ -118,7 +118,7 @@ function options (): Option[] {
     new Option('--in-memory', 'keep state in memory only (nothing written)').env(env('IN_MEMORY')),
     new Option('--fixture <name|path>', 'fixture to seed from: a name in fixtures/, or a path to a fixture folder or JSON file').env(env('FIXTURE')).argParser(nonEmpty),
     new Option('--certs <dir>', 'directory of cert.pem/key.pem (generated when absent)').env(env('CERTS')).argParser(nonEmpty),
-    new Option('--cert <file>', 'TLS certificate (PEM); goes with --key').env(env('CERT')).argParser(nonEmpty),
+    new Option('--cert <file>', 'TLS certificate (PEM); goes with --key; wins over one chosen through the API').env(env('CERT')).argParser(nonEmpty),
     new Option('--key <file>', 'TLS private key (PEM); goes with --cert').env(env('KEY')).argParser(nonEmpty),
     new Option('--session-timeout <s>', 'idle timeout of a session in seconds (sliding)').env(env('SESSION_TIMEOUT')).argParser(integer(1, 31_536_000)),
     new Option('--session-id-format <format>', 'session ids: uuid (UUID v4) or token (40 alphanumerics)').env(env('SESSION_ID_FORMAT')).argParser(choice(['uuid', 'token'] as const)),

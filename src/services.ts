@@ -2,12 +2,13 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from './config.ts'
 import type { Clock, DeviceClock } from './kernel/clock.ts'
 import type { Registry } from './kernel/registry.ts'
-import type { Store } from './kernel/store.ts'
+import type { Db, Store } from './kernel/store.ts'
 import type { SessionStore } from './auth/sessions.ts'
 import type { Lockout } from './auth/lockout.ts'
 import type { StreamRuntime } from './runtime/stream-runtime.ts'
 import type { RouteIndex } from './plugins/route-index.ts'
 import type { ControlAccess } from './auth/control-access.ts'
+import type { ServedCertificate } from './tls/served-certificate.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -36,4 +37,10 @@ export interface Services {
   hold?: (uuid: string) => { reason: string, cause: string } | undefined
   /** Hooks other parts (the runtime) add to run after a reset. */
   onReset: Array<() => void | Promise<void>>
+  /** Hooks run when a reboot boots, before auto-start (the start-up preset, src/admin/). */
+  onBoot: Array<() => void>
+  /** Today's rules for a whole Db (src/check-db.ts): throws an Error naming the first problem. */
+  checkDb: (db: Db) => void
+  /** The certificate the HTTPS port serves now; an Administrator may switch it (src/admin/). */
+  tls: ServedCertificate
 }

@@ -33,10 +33,15 @@ export interface RunningEmulator {
   /** `https://127.0.0.1:<port>`: the real port, also when started on port 0. */
   url: string
   port: number
-  /** The server certificate (PEM), to trust it instead of turning verification off. */
-  certificate: string
-  /** Its SHA-256 fingerprint, as openssl prints it. */
-  fingerprint: string
+  /**
+   * The certificate (PEM) the HTTPS port serves now, to trust it instead of turning verification
+   * off. A getter: it follows an Administrator's switch (PUT /apis/v2/certificates/.../serve).
+   */
+  readonly certificate: string
+  /** Its SHA-256 fingerprint, as openssl prints it (a getter too: it changes when the certificate is switched). */
+  readonly fingerprint: string
+  /** The certificate served now and its fingerprint, as one reading (a copy of the handle keeps working). */
+  currentCertificate: () => { certificate: string, fingerprint: string }
   /** Problems worth showing (a given certificate expired or readable by others, control routes left open...); one line each. */
   warnings: readonly string[]
   /**
@@ -101,12 +106,17 @@ export async function startEmulator (options: EmulatorOptions = {}): Promise<Run
     throw error
   }
   const port = (app.server.address() as AddressInfo).port
+  const currentCertificate = () => {
+    const served = app.kraken.tls.current()
+    return served === undefined ? { certificate: tls.cert, fingerprint: tls.fingerprint } : { certificate: served.cert, fingerprint: served.fingerprint }
+  }
   let closing: Promise<void> | undefined
   return {
     url: `https://${urlHost(config.hostname ?? config.host)}:${port}`,
     port,
-    certificate: tls.cert,
-    fingerprint: tls.fingerprint,
+    get certificate () { return currentCertificate().certificate },
+    get fingerprint () { return currentCertificate().fingerprint },
+    currentCertificate,
     warnings: [...(tls.warnings ?? []), ...app.kraken.control.warnings],
     controlToken: app.kraken.control.token,
     httpPort: redirect === undefined ? undefined : (redirect.address() as AddressInfo).port,

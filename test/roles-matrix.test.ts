@@ -9,6 +9,7 @@ import type { KrakenApp } from '../src/app.ts'
 import type { Role } from '../src/kernel/roles.ts'
 import { PARENT_KEY, type Resource } from '../src/kernel/define-resource.ts'
 import { makeApp, USERS } from './helpers/app.ts'
+import { SEEDED_CERTIFICATE, SEEDED_PRESET, seedAdministration } from './helpers/admin-seed.ts'
 
 const API = '/apis/v2'
 const ALL: readonly Role[] = ['Administrator', 'Operator', 'Viewer']
@@ -26,6 +27,13 @@ function expectedRoles (method: string, url: string): readonly Role[] | 'open' |
   const path = url.slice(API.length)
   if (path === '/login' || path === '/logout') return 'open'
   if (/^\/accounts\/account-:[^/]+\/password$/.test(path)) return ALL
+  // Presets (kraken-api.md section 10 [ours]): the file holds SRT passphrases, so only Administrators
+  // export it; Operators load; Administrators manage.
+  if (/^\/presets\/preset-:[^/]+\/file$/.test(path)) return ADMIN
+  if (/^\/presets\/preset-:[^/]+\/load$/.test(path)) return MEDIA_WRITERS
+  if (path.startsWith('/presets') && !READS.has(method)) return ADMIN
+  // Certificates: every role reads (no key is ever shown); Administrators manage.
+  if (path.startsWith('/certificates') && !READS.has(method)) return ADMIN
   if (READS.has(method)) return ALL
   const top = path.split('/')[1] ?? ''
   if (MEDIA.has(top)) return MEDIA_WRITERS
@@ -35,6 +43,8 @@ function expectedRoles (method: string, url: string): readonly Role[] | 'open' |
 
 /** Values for path parameters that name no resource. */
 const OTHER_PARAMS: Record<string, string> = { name: 'ssh' }
+/** ... unless the path says otherwise: the preset and certificate every call finds (helpers/admin-seed.ts). */
+const PARAMS_BY_PREFIX: Array<[string, Record<string, string>]> = [[`${API}/presets/`, { name: SEEDED_PRESET }], [`${API}/certificates/`, { name: SEEDED_CERTIFICATE }]]
 
 interface Route { method: string, url: string, roles: readonly Role[] | undefined, hasBody: boolean }
 
@@ -80,7 +90,8 @@ function concreteUrl (app: KrakenApp, url: string, role: Role): string {
     }
   }
   return url.replace(/:(\w+)/g, (_m, p: string) => {
-    const value = values[p] ?? OTHER_PARAMS[p]
+    const byPrefix = PARAMS_BY_PREFIX.find(([prefix]) => url.startsWith(prefix))?.[1]
+    const value = values[p] ?? byPrefix?.[p] ?? OTHER_PARAMS[p]
     if (value === undefined) throw new Error(`no value for :${p} in ${url}: add one to OTHER_PARAMS`)
     return encodeURIComponent(value)
   })
@@ -112,6 +123,7 @@ t.test('every /apis/v2 route declares the roles of the contract and enforces the
 
     for (const role of ALL) {
       await app.kraken.reset()
+      await seedAdministration(app)
       // Sessions made directly: a login per call would hash a password each time.
       const session = app.kraken.sessions.create(USERS[role], role)
       const url = concreteUrl(app, route.url, role)

@@ -68,6 +68,8 @@ export interface RuntimeServices {
   startedAt: number
   /** Hooks to run after a reset. */
   onReset: Array<() => void | Promise<void>>
+  /** Hooks run when a reboot boots, before auto-start (the start-up preset). */
+  onBoot: Array<() => void>
   /** The runtime as the app holds it (read at each use: a test may swap it). */
   runtime: StreamRuntime
   /** Device conditions (a NIC that is down) that keep a stream from running, if any. */

@@ -66,6 +66,7 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     boot: () => {
       // A reboot restarts the device's uptime (systeminfo, metric snapshot, health).
       services().startedAt = services().clock.now()
+      for (const hook of services().onBoot) hook()
       autoStart()
     }
   })
