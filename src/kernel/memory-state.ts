@@ -5,6 +5,13 @@ import type { Db, Item, Op } from './store-types.ts'
 
 const EMPTY: readonly Item[] = Object.freeze([])
 
+/** What one change replaced, so it can be undone (see MemoryState.revert). */
+export type Undo =
+  // position: where a deleted item stood (-1 for a put); created: the put made the collection
+  | { kind: 'item', collection: string, id: string, before: Item | undefined, position: number, created?: true }
+  | { kind: 'singleton', name: string, before: Record<string, unknown> | undefined }
+  | { kind: 'load', before: Db }
+
 export class MemoryState {
   #format: string
   #fixture: string
@@ -87,7 +94,8 @@ export class MemoryState {
   }
 
   /** Swaps the whole state; items are kept as given (the caller hands over fresh objects). */
-  load (db: Db): void {
+  load (db: Db, undo?: Undo[]): void {
+    undo?.push({ kind: 'load', before: this.view() })
     this.#format = db.format
     this.#fixture = db.fixture
     this.#collections = new Map()
@@ -100,21 +108,28 @@ export class MemoryState {
     }
   }
 
-  apply (ops: readonly Op[]): void {
+  /** Applies `ops`; with `undo`, records in it what they replaced (see revert). */
+  apply (ops: readonly Op[], undo?: Undo[]): void {
     for (const op of ops) {
       if (op.op === 'set') {
+        undo?.push({ kind: 'singleton', name: op.singleton, before: this.#singletons.get(op.singleton) })
         this.#singletons.set(op.singleton, op.value)
         continue
       }
       let items = this.#collections.get(op.collection)
       const before = items?.get(op.id)
       if (op.op === 'delete') {
-        if (items?.delete(op.id) === true) {
+        if (items !== undefined && before !== undefined) {
+          // An undone delete must put the item back where it was, or the list order would keep a
+          // trace of a write that never happened. O(items), paid by durable deletes only.
+          undo?.push({ kind: 'item', collection: op.collection, id: op.id, before, position: positionOf(items, op.id) })
+          items.delete(op.id)
           this.#lists.delete(op.collection)
           this.#reindex(op.collection, op.id, before, undefined)
         }
         continue
       }
+      undo?.push({ kind: 'item', collection: op.collection, id: op.id, before, position: -1, ...(items === undefined && { created: true }) })
       if (items === undefined) {
         items = new Map()
         this.#collections.set(op.collection, items)
@@ -125,9 +140,39 @@ export class MemoryState {
     }
   }
 
+  /** Undoes changes recorded by apply/load, newest first, back to the state before the first. */
+  revert (undo: readonly Undo[]): void {
+    for (let i = undo.length - 1; i >= 0; i--) {
+      const change = undo[i] as Undo
+      if (change.kind === 'load') {
+        this.load(change.before)
+      } else if (change.kind === 'singleton') {
+        if (change.before === undefined) this.#singletons.delete(change.name)
+        else this.#singletons.set(change.name, change.before)
+      } else {
+        const items = this.#collections.get(change.collection) ?? new Map<string, Item>()
+        this.#collections.set(change.collection, items)
+        const after = items.get(change.id)
+        if (change.created === true) this.#collections.delete(change.collection)
+        else if (change.before === undefined) items.delete(change.id)
+        else if (change.position >= 0) this.#collections.set(change.collection, insertAt(items, change.position, change.id, change.before))
+        else items.set(change.id, change.before)
+        this.#lists.delete(change.collection)
+        this.#reindex(change.collection, change.id, after, change.before)
+      }
+    }
+  }
+
   /** The current state as a Db that shares the (immutable) item objects: O(items) pointer copies,
-   *  cheap enough to take synchronously as the consistent cut of a snapshot. */
-  view (): Db {
+   *  cheap enough to take synchronously as the consistent cut of a snapshot. With `undo`, the
+   *  state as it was before those changes (memory is not touched): a snapshot must not contain a
+   *  commit whose journal write may still fail. */
+  view (undo?: readonly Undo[]): Db {
+    if (undo !== undefined && undo.length > 0) {
+      const copy = new MemoryState(this.view(), this.#idField)
+      copy.revert(undo)
+      return copy.view()
+    }
     return {
       format: this.#format,
       fixture: this.#fixture,
@@ -136,6 +181,22 @@ export class MemoryState {
       singletons: Object.fromEntries(this.#singletons)
     }
   }
+}
+
+function positionOf (items: Map<string, Item>, id: string): number {
+  let position = 0
+  for (const key of items.keys()) {
+    if (key === id) return position
+    position++
+  }
+  return -1
+}
+
+function insertAt (items: Map<string, Item>, position: number, id: string, item: Item): Map<string, Item> {
+  if (position >= items.size) return items.set(id, item)
+  const entries = [...items]
+  entries.splice(position, 0, [id, item])
+  return new Map(entries)
 }
 
 /** Adds (`sign` 1) or removes (-1) an item's values of `field` in an index. */
