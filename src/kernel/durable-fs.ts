@@ -9,7 +9,7 @@ export const PRIVATE_FILE_MODE = 0o600
 
 /** One write or sync about to happen. `path` is the file (for 'dirsync', the directory). */
 export interface FsOp {
-  kind: 'write' | 'datasync' | 'fsync' | 'dirsync'
+  kind: 'write' | 'datasync' | 'fsync' | 'dirsync' | 'truncate'
   path: string
 }
 
@@ -57,6 +57,12 @@ export async function writeAll (handle: fs.FileHandle, buffer: Buffer, filePath:
 export async function syncFile (handle: fs.FileHandle, filePath: string, data: boolean): Promise<void> {
   await before({ kind: data ? 'datasync' : 'fsync', path: filePath })
   await (data ? handle.datasync() : handle.sync())
+}
+
+/** Cuts a file back to `length` bytes. */
+export async function truncateFile (handle: fs.FileHandle, filePath: string, length: number): Promise<void> {
+  await before({ kind: 'truncate', path: filePath })
+  await handle.truncate(length)
 }
 
 /** fsyncs a directory so that a file created or renamed in it survives a power loss: fsync on

@@ -2,7 +2,7 @@
 // `<file>.journal.<generation>`. A generation starts when a snapshot is cut (see durable-writer.ts).
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { PRIVATE_FILE_MODE, syncDir, syncFile, writeAll } from './durable-fs.ts'
+import { PRIVATE_FILE_MODE, syncDir, syncFile, truncateFile, writeAll } from './durable-fs.ts'
 import { findOpsProblem } from './find-db-problem.ts'
 import { StoreLoadError } from './store-load-error.ts'
 import type { Op } from './store-types.ts'
@@ -67,7 +67,7 @@ export class JournalFile {
    *  (maybe partly) written but not acknowledged cannot be replayed after a restart. Once this
    *  resolves the journal holds exactly the acknowledged lines; if it throws, it may hold more. */
   async truncateToDurable (): Promise<void> {
-    await this.#handle.truncate(this.bytes)
+    await truncateFile(this.#handle, this.path, this.bytes)
     await syncFile(this.#handle, this.path, true)
   }
 
