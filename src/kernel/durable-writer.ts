@@ -115,7 +115,9 @@ export class DurableWriter implements Durability {
       // and remove the journal it makes redundant (open-durable.ts recreates it).
       if (this.#seq !== this.#snapshotSeq || this.#needSnapshot) {
         this.#retired.push(this.#journal)
-        await this.#persist(this.#cut(this.#journal.generation + 1))
+        const doc = this.#cut(this.#journal.generation + 1)
+        await this.#persist(doc)
+        await this.#dropStale(doc.generation)
       } else {
         await this.#journal.close()
         await fs.rm(this.#journal.path, { force: true })
@@ -204,9 +206,12 @@ export class DurableWriter implements Durability {
         await this.#rotate()
         this.#journalDirty = false
       }
-      await this.#persist(this.#cut(this.#journal.generation))
+      const doc = this.#cut(this.#journal.generation)
+      await this.#persist(doc)
       this.#needSnapshot = false
+      // Acknowledged as soon as the snapshot is durable; removing old journals is housekeeping.
       barrier?.resolve()
+      await this.#dropStale(doc.generation)
     } catch (err) {
       // The rename may have put a replace that is now undone into the data file: overwrite it
       // with a snapshot of memory before acknowledging anything else.
@@ -224,7 +229,7 @@ export class DurableWriter implements Durability {
       return
     }
     const doc = this.#cut(this.#journal.generation)
-    this.#compaction = this.#persist(doc).catch((err: unknown) => {
+    this.#compaction = this.#persist(doc).then(() => this.#dropStale(doc.generation), (err: unknown) => {
       // Nothing is lost (the journals still hold every commit) and commits go on; the next
       // compaction (after another threshold of journal) tries again.
       process.emitWarning(`${this.#init.file}: snapshot failed; compaction retried later (${(err as Error).message})`)
@@ -256,7 +261,11 @@ export class DurableWriter implements Durability {
       this.#init.low.data = null // do not keep deleted items alive until the next snapshot
     }
     this.#snapshotSeq = doc.seq
-    const stale = this.#retired.filter(journal => journal.generation < doc.generation)
+  }
+
+  /** Removes the journals a durable snapshot of `generation` made redundant. Never throws. */
+  async #dropStale (generation: number): Promise<void> {
+    const stale = this.#retired.filter(journal => journal.generation < generation)
     this.#retired = this.#retired.filter(journal => !stale.includes(journal))
     for (const journal of stale) {
       try {

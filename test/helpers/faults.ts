@@ -92,7 +92,8 @@ export function installFaults (t: { teardown: (fn: () => void) => void }): Fault
   return faults
 }
 
-/** Lets every pending promise callback run: whatever a settled promise chain would do, has happened. */
+/** Lets every pending promise callback run: a promise chain that waits on no I/O has settled by
+ *  then. (The store acknowledges with no I/O after its last sync, so a missing await shows.) */
 export function settle (): Promise<void> {
   return new Promise(resolve => setImmediate(resolve))
 }
