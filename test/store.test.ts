@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
+import { acquireLock } from '../src/kernel/file-lock.ts'
 import { serializeSnapshot, type SnapshotDoc } from '../src/kernel/snapshot-file.ts'
 import { openStore, StoreLoadError, type Db, type Store, type StoreOptions } from '../src/kernel/store.ts'
 
@@ -427,6 +428,29 @@ t.test('durable', async t => {
     await (await open(file)).close()
     t.pass('our own pid, not held by this process (a restarted container\'s pid 1), is stale too')
   })
+})
+
+t.test('taking over a stale lock is atomic: of simultaneous takers exactly one wins, every time', async t => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'kraken.json')
+  const dead = spawnSync(process.execPath, ['-e', '']).pid
+  const rounds = 100
+  let exactlyOne = 0
+  for (let round = 0; round < rounds; round++) {
+    fs.writeFileSync(`${file}.lock`, `${dead}\n`)
+    const takers = round % 2 === 0 ? 2 : 2 + (round % 7)
+    const results = await Promise.allSettled(Array.from({ length: takers }, () => acquireLock(file)))
+    const won = results.filter(result => result.status === 'fulfilled')
+    const lost = results.filter(result => result.status === 'rejected')
+    if (won.length === 1) exactlyOne++
+    else t.fail(`round ${round}: ${won.length} of ${takers} took the lock`)
+    for (const result of lost) t.match(result.reason, { name: 'StoreLoadError', message: /in use by process|keep taking it/ })
+    t.equal(fs.readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid))
+    for (const result of won) await result.value()
+    t.notOk(fs.existsSync(`${file}.lock`), 'released')
+  }
+  t.equal(exactlyOne, rounds, `exactly one winner in each of ${rounds} rounds`)
+  t.same(fs.readdirSync(dir), [], 'no claim or private pid file left behind')
 })
 
 t.test('the snapshot serializer writes exactly JSON.stringify(doc, null, 2), in chunks', async t => {
