@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KrakenError, typeForStatus, type ErrorDetail, type ErrorType } from '../kernel/errors.ts'
-import { StoreUnavailableError } from '../kernel/store-unavailable-error.ts'
+import { StoreUnavailableError } from '../kernel/store.ts'
 import { detailsOf } from '../kernel/validator.ts'
 
 export interface Envelope { error: { type: ErrorType, message: string, details: ErrorDetail[] } }
