@@ -11,7 +11,7 @@ import type { FsOp } from '../src/kernel/durable-fs.ts'
 import { openStore, type Db, type Item, type Op, type Store } from '../src/kernel/store.ts'
 import { Faults, type FaultCode } from './helpers/faults.ts'
 
-const RUNS = process.env.CI === 'true' ? 1000 : 200
+const RUNS = process.env.CI === 'true' ? 500 : 200
 const idField = (): string => 'uuid'
 
 function seed (): Db {

@@ -184,7 +184,7 @@ export class DurableWriter implements Durability {
   #rollBack (failed: Entry[], err: unknown): void {
     const undone = [...failed, ...this.#queue.splice(0)]
     if (undone.length === 0) return
-    for (let i = undone.length - 1; i >= 0; i--) this.#init.state.revert((undone[i] as Entry).undo)
+    this.#init.state.revert(undone.flatMap(entry => entry.undo))
     this.#seq = (undone[0] as Entry).seq - 1
     this.#rollbacks++
     const reason = (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error | undefined)?.message ?? String(err)
