@@ -254,7 +254,7 @@ t.test('durable', async t => {
     return store
   }
 
-  t.test('concurrent commits share one fdatasync (group commit); each resolves after it', async t => {
+  t.test('concurrent commits share one fdatasync (group commit)', async t => {
     const file = path.join(tempDir(t), 'kraken.json')
     const store = await open(file)
     // Count the syncs of every file handle while 200 commits are in flight.
@@ -265,9 +265,9 @@ t.test('durable', async t => {
     let syncs = 0
     proto.datasync = function (this: unknown) { syncs++; return datasync.call(this) }
     t.teardown(() => { proto.datasync = datasync })
-    let resolved = 0
-    const commits = Array.from({ length: 200 }, (_, i) => store.commit([put(`g${i}`)]).then(() => { resolved++ }))
-    t.equal(resolved, 0, 'nothing resolves before a sync')
+    // That no commit resolves before its sync completes is checked with held syncs in
+    // test/store-faults.test.ts (a check made here, synchronously, could not fail).
+    const commits = Array.from({ length: 200 }, (_, i) => store.commit([put(`g${i}`)]))
     await Promise.all(commits)
     proto.datasync = datasync
     t.ok(syncs >= 1 && syncs <= 3, `200 concurrent commits took ${syncs} fdatasync calls`)
