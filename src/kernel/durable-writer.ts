@@ -165,7 +165,9 @@ export class DurableWriter implements Durability {
     try {
       await this.#journal.append(Buffer.from(batch.map(entry => entry.kind === 'line' ? entry.text : '').join('')))
     } catch (err) {
-      this.#rollBack(batch, err)
+      const undone = this.#undo(batch)
+      // Answered only once the failed lines are cut off: a crash right after a 503 must not
+      // replay a write that was reported as not made.
       try {
         await this.#journal.truncateToDurable()
       } catch (truncateErr) {
@@ -173,6 +175,7 @@ export class DurableWriter implements Durability {
         this.#needSnapshot = true
         process.emitWarning(`${this.#journal.path}: could not cut off a failed write (${(truncateErr as Error).message}); nothing more is acknowledged until a snapshot is written`)
       }
+      this.#reject(undone, err)
       return
     }
     for (const entry of batch) entry.resolve()
@@ -180,16 +183,24 @@ export class DurableWriter implements Durability {
   }
 
   /** Undoes, newest first, `failed` (the oldest changes not durable) and everything queued after
-   *  them, and rejects them all: each was applied on top of a state that could not be made durable. */
-  #rollBack (failed: Entry[], err: unknown): void {
+   *  them: each was applied on top of a state that could not be made durable. Returns them all. */
+  #undo (failed: Entry[]): Entry[] {
     const undone = [...failed, ...this.#queue.splice(0)]
-    if (undone.length === 0) return
+    if (undone.length === 0) return undone
     this.#init.state.revert(undone.flatMap(entry => entry.undo))
     this.#seq = (undone[0] as Entry).seq - 1
     this.#rollbacks++
+    return undone
+  }
+
+  #reject (undone: Entry[], err: unknown): void {
     const reason = (err as NodeJS.ErrnoException | undefined)?.code ?? (err as Error | undefined)?.message ?? String(err)
     const error = new StoreUnavailableError(`the data file cannot be written (${reason}); the change was not made`, err)
     for (const entry of undone) entry.reject(error)
+  }
+
+  #rollBack (failed: Entry[], err: unknown): void {
+    this.#reject(this.#undo(failed), err)
   }
 
   #threshold (): number {
