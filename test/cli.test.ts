@@ -1,9 +1,12 @@
 // The command line, run as a child process (kraken-api.md section 1; issue 2: CLI, certificates).
-import { readFile, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { statfsSync } from 'node:fs'
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { request } from 'undici'
+import { buildApp } from '../src/app.ts'
 import { defaults, loadConfig } from '../src/config.ts'
 import { fingerprintOf, loadOrCreateCertificate } from '../src/tls/certificate.ts'
 import { clientOf, json, runCli, startCli, startCliJson, tempDir, wireFingerprint } from './helpers/cli.ts'
@@ -186,4 +189,61 @@ t.test('a port in use stops the start with status 2 and one line', async t => {
   t.equal(run.code, 2)
   t.match(run.stderr, /^kraken-emulator: .*EADDRINUSE.*\n$/)
   t.equal(run.stderr.trim().split('\n').length, 1)
+})
+
+t.test('start-up file errors stop the start with status 2 and one line naming the file and the reason (issue 14)', async t => {
+  const dir = await tempDir(t)
+  const certs = path.join(dir, 'certs')
+  const start = (data: string) => runCli(['--port', '0', '--data', data, '--certs', certs, '--log-level', 'silent'])
+  const expectOneLine = (what: string, run: { code: number | null, stderr: string }, pattern: RegExp): void => {
+    t.equal(run.code, 2, `${what}: status 2`)
+    t.equal(run.stderr.trim().split('\n').length, 1, `${what}: one line: ${run.stderr.trim()}`)
+    t.match(run.stderr, pattern, `${what}: names the file and the reason`)
+    t.notMatch(run.stderr, /\n\s+at /, `${what}: no stack trace`)
+  }
+
+  await writeFile(path.join(dir, 'plain'), 'a regular file')
+  expectOneLine('a data path under a regular file', await start(path.join(dir, 'plain', 'data', 'kraken.json')),
+    new RegExp(`^kraken-emulator: ${path.join(dir, 'plain', 'data')}: cannot create the data directory \\((ENOTDIR|EEXIST)`))
+
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    t.comment('skipped the read-only and full file system cases: they need root on Linux to mount a tmpfs')
+    return
+  }
+  const mounts: string[] = []
+  t.teardown(() => { for (const mount of mounts) execFileSync('umount', [mount]) })
+  const mount = async (name: string, options: string): Promise<string | undefined> => {
+    const at = path.join(dir, name)
+    await mkdir(at)
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', at], { stdio: 'pipe' })
+    } catch (err) {
+      t.comment(`skipped: cannot mount a tmpfs here (${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()})`)
+      return undefined
+    }
+    mounts.push(at)
+    return at
+  }
+
+  const readOnly = await mount('ro', 'ro,size=1m')
+  if (readOnly === undefined) return
+  expectOneLine('a read-only file system with a missing directory', await start(path.join(readOnly, 'missing', 'kraken.json')),
+    new RegExp(`^kraken-emulator: ${path.join(readOnly, 'missing')}: cannot create the data directory \\(EROFS`))
+
+  // A crash left a journal, and the disk has no room for the snapshot recovery folds it into.
+  const full = await mount('full', 'size=1m')
+  if (full === undefined) return
+  const data = path.join(full, 'kraken.json')
+  const app = await buildApp({ ...defaults, inMemory: false, data, logLevel: 'silent', transitionMs: 0 })
+  const store = app.kraken.store
+  await store.commit([{ op: 'set', singleton: 'crash-test', value: { n: 1 } }])
+  for (const name of await readdir(full)) if (!name.includes('.lock')) await copyFile(path.join(full, name), path.join(full, `crashed-${name}`))
+  await app.close()
+  await rm(data)
+  const { bavail, bsize } = statfsSync(full)
+  await writeFile(path.join(full, 'filler'), Buffer.alloc((bavail - 2) * bsize))
+  const crashed = path.join(full, 'crashed-kraken.json')
+  expectOneLine('no room for the recovery snapshot', await start(crashed),
+    new RegExp(`^kraken-emulator: ${crashed}: cannot write the recovery snapshot \\(ENOSPC`))
+  t.same((await readdir(full)).filter(name => /\.(lock|tmp)/.test(name)), [], 'no lock or temporary file left behind')
 })

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
+import { acquireLock } from '../src/kernel/file-lock.ts'
 import { serializeSnapshot, type SnapshotDoc } from '../src/kernel/snapshot-file.ts'
 import { openStore, StoreLoadError, type Db, type Store, type StoreOptions } from '../src/kernel/store.ts'
 
@@ -253,7 +254,7 @@ t.test('durable', async t => {
     return store
   }
 
-  t.test('concurrent commits share one fdatasync (group commit); each resolves after it', async t => {
+  t.test('concurrent commits share one fdatasync (group commit)', async t => {
     const file = path.join(tempDir(t), 'kraken.json')
     const store = await open(file)
     // Count the syncs of every file handle while 200 commits are in flight.
@@ -264,9 +265,9 @@ t.test('durable', async t => {
     let syncs = 0
     proto.datasync = function (this: unknown) { syncs++; return datasync.call(this) }
     t.teardown(() => { proto.datasync = datasync })
-    let resolved = 0
-    const commits = Array.from({ length: 200 }, (_, i) => store.commit([put(`g${i}`)]).then(() => { resolved++ }))
-    t.equal(resolved, 0, 'nothing resolves before a sync')
+    // That no commit resolves before its sync completes is checked with held syncs in
+    // test/store-faults.test.ts (a check made here, synchronously, could not fail).
+    const commits = Array.from({ length: 200 }, (_, i) => store.commit([put(`g${i}`)]))
     await Promise.all(commits)
     proto.datasync = datasync
     t.ok(syncs >= 1 && syncs <= 3, `200 concurrent commits took ${syncs} fdatasync calls`)
@@ -305,7 +306,7 @@ t.test('durable', async t => {
     await store.close()
   })
 
-  t.test('a write error (ENOSPC) rejects the commits it hit; the store recovers with a snapshot', async t => {
+  t.test('a write error (ENOSPC) rejects the commits it hit and undoes them; the store recovers with a snapshot', async t => {
     const file = path.join(tempDir(t), 'kraken.json')
     const store = await open(file, { compactBytes: 1 })
     // The next journal generation is the disk-full device: the compaction after the first
@@ -313,12 +314,13 @@ t.test('durable', async t => {
     fs.symlinkSync('/dev/full', `${file}.journal.2`)
     await store.commit([put('a')])
     const failed = store.commit([put('b')])
-    await t.rejects(failed, { code: 'ENOSPC' })
+    await t.rejects(failed, { name: 'StoreUnavailableError', code: 'ENOSPC' })
+    t.equal(store.get('streams', 'b'), undefined, 'the rejected commit is undone in memory')
     await store.commit([put('c')])
-    t.notOk(fs.existsSync(`${file}.journal.2`), 'the broken journal was retired')
+    t.notOk(fs.existsSync(`${file}.journal.2`), 'the broken journal (which cannot be cut back on /dev/full) was retired')
     await store.close()
     const reopened = await reopenAndClose(file)
-    t.same(ids(reopened, 'streams'), ['s1', 's2', 's3', 'a', 'b', 'c'], 'a rejected commit has an unknown outcome; here the recovery snapshot kept it')
+    t.same(ids(reopened, 'streams'), ['s1', 's2', 's3', 'a', 'c'], 'a rejected commit leaves no trace')
   })
 
   t.test('a failing snapshot write rejects replace; the next commit retries it', async t => {
@@ -426,6 +428,29 @@ t.test('durable', async t => {
     await (await open(file)).close()
     t.pass('our own pid, not held by this process (a restarted container\'s pid 1), is stale too')
   })
+})
+
+t.test('taking over a stale lock is atomic: of simultaneous takers exactly one wins, every time', async t => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'kraken.json')
+  const dead = spawnSync(process.execPath, ['-e', '']).pid
+  const rounds = 100
+  let exactlyOne = 0
+  for (let round = 0; round < rounds; round++) {
+    fs.writeFileSync(`${file}.lock`, `${dead}\n`)
+    const takers = round % 2 === 0 ? 2 : 2 + (round % 7)
+    const results = await Promise.allSettled(Array.from({ length: takers }, () => acquireLock(file)))
+    const won = results.filter(result => result.status === 'fulfilled')
+    const lost = results.filter(result => result.status === 'rejected')
+    if (won.length === 1) exactlyOne++
+    else t.fail(`round ${round}: ${won.length} of ${takers} took the lock`)
+    for (const result of lost) t.match(result.reason, { name: 'StoreLoadError', message: /in use by process|keep taking it/ })
+    t.equal(fs.readFileSync(`${file}.lock`, 'utf8').trim(), String(process.pid))
+    for (const result of won) await result.value()
+    t.notOk(fs.existsSync(`${file}.lock`), 'released')
+  }
+  t.equal(exactlyOne, rounds, `exactly one winner in each of ${rounds} rounds`)
+  t.same(fs.readdirSync(dir), [], 'no claim or private pid file left behind')
 })
 
 t.test('the snapshot serializer writes exactly JSON.stringify(doc, null, 2), in chunks', async t => {

@@ -88,6 +88,8 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       }, async function createItem (request: FastifyRequest, reply: FastifyReply) {
         const params = request.params as Params
         const s = store()
+        // toStored may await: a write undone meanwhile must not stay the basis of this one.
+        const basis = s.rollbacks()
         const parentId = resolveParents(s, r, params)
         const body = withoutReadOnly(r, request.body as Item)
         const id = r.serverAssignsId ? randomUUID() : String(body[r.idField])
@@ -102,7 +104,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         let stored = r.spec.toStored === undefined ? item : await r.spec.toStored(ctx, item, undefined)
         if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
         assertSessionLive(request)
-        await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
+        await s.commit([{ op: 'put', collection: r.collection, id, item: stored }], basis)
         const ids = [...parentIds(r, params), id]
         return reply.code(201).header('location', itemUrl(r, ids)).send(presented(r, request, stored))
       })
@@ -134,6 +136,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       }, async function updateItem (request: FastifyRequest) {
         const params = request.params as Params
         const s = store()
+        const basis = s.rollbacks()
         const previous = findItem(s, r, params, request)
         r.spec.beforeChange?.(ruleContext(s, request, r, previous[PARENT_KEY] as string | undefined), previous)
         const body = withoutReadOnly(r, request.body as Item)
@@ -149,7 +152,7 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
         const id = String(previous[r.idField])
         assertSessionLive(request)
-        await s.commit([{ op: 'put', collection: r.collection, id, item: stored }])
+        await s.commit([{ op: 'put', collection: r.collection, id, item: stored }], basis)
         return presented(r, request, stored)
       })
     }

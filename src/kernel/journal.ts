@@ -2,7 +2,7 @@
 // `<file>.journal.<generation>`. A generation starts when a snapshot is cut (see durable-writer.ts).
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { PRIVATE_FILE_MODE, syncDir, writeAll } from './durable-fs.ts'
+import { PRIVATE_FILE_MODE, syncDir, syncFile, truncateFile, writeAll } from './durable-fs.ts'
 import { findOpsProblem } from './find-db-problem.ts'
 import { StoreLoadError } from './store-load-error.ts'
 import type { Op } from './store-types.ts'
@@ -58,9 +58,17 @@ export class JournalFile {
   /** Appends already-formatted lines and returns once they are on stable storage. fdatasync is
    *  enough for an append: it flushes the file size with the data, skipping only timestamps. */
   async append (buffer: Buffer): Promise<void> {
-    await writeAll(this.#handle, buffer)
-    await this.#handle.datasync()
+    await writeAll(this.#handle, buffer, this.path)
+    await syncFile(this.#handle, this.path, true)
     this.bytes += buffer.length
+  }
+
+  /** After a failed append: cuts the file back to its last durable length, so lines that were
+   *  (maybe partly) written but not acknowledged cannot be replayed after a restart. Once this
+   *  resolves the journal holds exactly the acknowledged lines; if it throws, it may hold more. */
+  async truncateToDurable (): Promise<void> {
+    await truncateFile(this.#handle, this.path, this.bytes)
+    await syncFile(this.#handle, this.path, true)
   }
 
   async close (): Promise<void> {

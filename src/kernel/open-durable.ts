@@ -19,7 +19,8 @@ import type { Db, StoreOptions } from './store-types.ts'
 export async function openDurable (options: StoreOptions & { file: string }): Promise<{ state: MemoryState, writer: DurableWriter }> {
   const { compactBytes } = options
   if (compactBytes !== undefined && !(compactBytes > 0)) throw new Error(`compactBytes must be positive (got ${compactBytes})`)
-  await fs.mkdir(path.dirname(options.file), { recursive: true })
+  const dir = path.dirname(options.file)
+  await io(dir, 'cannot create the data directory', () => makeDir(dir))
   const releaseLock = await acquireLock(options.file)
   try {
     return await recover(options, releaseLock)
@@ -38,7 +39,7 @@ async function recover (options: StoreOptions & { file: string }, releaseLock: (
   // A newer release's file is refused before anything is replayed, migrated or written.
   const newer = low.data === null ? undefined : findVersionProblem(low.data.format, migrations)
   if (newer !== undefined) throw new StoreLoadError(`${file}: ${newer}`)
-  const journals = await listJournals(file)
+  const journals = await io(path.dirname(file), 'cannot list the directory', () => listJournals(file))
   const loaded = low.data ?? await seedFile(options, low, journals)
   low.data = null
 
@@ -77,20 +78,21 @@ async function recover (options: StoreOptions & { file: string }, releaseLock: (
     await low.write()
     low.data = null
   }
-  if (replayed) await writeSnapshot()
+  if (replayed) await io(file, 'cannot write the recovery snapshot', writeSnapshot)
   if (migrated !== recovered) {
     // The file as the older release left it (its journal folded in just above) stays beside the
     // migrated one, for going back to that release. Each step is atomic: a crash leaves the old
     // file, which the next start migrates again.
-    await keepBackup(file, `${file}.v${String(versionOf(recovered.format))}.bak`)
+    const backup = `${file}.v${String(versionOf(recovered.format))}.bak`
+    await io(backup, 'cannot keep a copy before migrating', () => keepBackup(file, backup))
     state.load(migrated)
-    await writeSnapshot()
+    await io(file, 'cannot write the migrated data file', writeSnapshot)
   }
   for (const old of journals) {
-    if (old !== generation) await fs.rm(journalPath(file, old), { force: true })
+    if (old !== generation) await io(journalPath(file, old), 'cannot remove a replayed journal', () => fs.rm(journalPath(file, old), { force: true }))
   }
-  await fs.rm(`${file}.tmp`, { force: true })
-  const journal = await JournalFile.open(file, generation)
+  await io(`${file}.tmp`, 'cannot remove a leftover temporary file', () => fs.rm(`${file}.tmp`, { force: true }))
+  const journal = await io(journalPath(file, generation), 'cannot open the journal', () => JournalFile.open(file, generation))
   const writer = new DurableWriter({ file, state, low, snapshot, journal, seq, snapshotSeq: seq, compactBytes: options.compactBytes, releaseLock })
   return { state, writer }
 }
@@ -107,6 +109,30 @@ async function seedFile (options: StoreOptions & { file: string }, low: Low<Snap
   if (problem !== undefined) throw new Error(`seed: ${problem}`)
   const doc: SnapshotDoc = { format: db.format, fixture: db.fixture, generation: 1, seq: 0, collections: db.collections, singletons: db.singletons }
   low.data = doc
-  await low.write()
+  await io(options.file, 'cannot create the data file', () => low.write())
   return doc
+}
+
+/** Runs a start-up file operation; a system error (a full or read-only disk, a path through a
+ *  regular file) becomes a StoreLoadError naming the file, which the CLI prints as one line. */
+async function io<T> (file: string, what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (err) {
+    const systemError = typeof (err as NodeJS.ErrnoException).code === 'string' || err instanceof AggregateError
+    if (err instanceof StoreLoadError || !systemError) throw err
+    throw new StoreLoadError(`${file}: ${what} (${(err as Error).message})`, { cause: err })
+  }
+}
+
+async function makeDir (dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true })
+  } catch (err) {
+    // Node's recursive mkdir says ENOENT on a read-only file system; a plain mkdir of the
+    // directory tells the real reason (EROFS) when its parent exists.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    await fs.mkdir(dir)
+    throw err
+  }
 }

@@ -8,7 +8,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Adapter } from 'lowdb'
-import { PRIVATE_FILE_MODE, syncDir, writeAll } from './durable-fs.ts'
+import { PRIVATE_FILE_MODE, syncDir, syncFile, writeAll } from './durable-fs.ts'
 import { findDbProblem } from './find-db-problem.ts'
 import { StoreLoadError } from './store-load-error.ts'
 import type { Db } from './store-types.ts'
@@ -29,6 +29,9 @@ export class SnapshotFile implements Adapter<SnapshotDoc | null> {
   readonly file: string
   /** size of the file as last read or written; the journal is compacted relative to it */
   bytes = 0
+  /** The last write renamed its file into place but could not sync the directory: the data file
+   *  may or may not be the new one after a power loss. */
+  renamedUnsynced = false
   readonly #idField: (collection: string) => string
 
   constructor (file: string, idField: (collection: string) => string) {
@@ -71,10 +74,10 @@ export class SnapshotFile implements Adapter<SnapshotDoc | null> {
     try {
       for (const chunk of serializeSnapshot(doc)) {
         const buffer = Buffer.from(chunk)
-        await writeAll(handle, buffer)
+        await writeAll(handle, buffer, temp)
         bytes += buffer.length
       }
-      await handle.sync()
+      await syncFile(handle, temp, false)
     } catch (err) {
       await handle.close().catch(() => { /* the write error below is the one to report */ })
       await fs.rm(temp, { force: true }).catch(cleanup => { throw new AggregateError([err, cleanup], `${temp}: write failed and the temp file could not be removed`) })
@@ -82,7 +85,9 @@ export class SnapshotFile implements Adapter<SnapshotDoc | null> {
     }
     await handle.close()
     await fs.rename(temp, this.file)
+    this.renamedUnsynced = true
     await syncDir(path.dirname(this.file))
+    this.renamedUnsynced = false
     this.bytes = bytes
   }
 }

@@ -1,14 +1,17 @@
 // The Store implementation shared by both modes: reads come from MemoryState; writes are
 // validated, applied to memory synchronously, then handed to the durability layer (if any).
 import { findDbProblem, findOpsProblem } from './find-db-problem.ts'
-import type { MemoryState } from './memory-state.ts'
+import type { MemoryState, Undo } from './memory-state.ts'
+import { StoreUnavailableError } from './store-unavailable-error.ts'
 import type { Db, Item, Op, Store } from './store-types.ts'
 
 /** What the durable mode adds. Each method must call `apply` synchronously (after any check
- *  that can fail, so a rejected write leaves memory untouched) and resolve once durable. */
+ *  that can fail, so a rejected write leaves memory untouched) and resolve once durable; if it
+ *  cannot be made durable, undo it in memory (with what `apply` recorded) before rejecting. */
 export interface Durability {
-  commit (ops: readonly Op[], apply: () => void): Promise<void>
-  replace (apply: () => void): Promise<void>
+  readonly rollbacks: number
+  commit (ops: readonly Op[], apply: (undo: Undo[]) => void): Promise<void>
+  replace (apply: (undo: Undo[]) => void): Promise<void>
   close (): Promise<void>
 }
 
@@ -46,17 +49,23 @@ export class StateStore implements Store {
     return this.#state.singleton(name)
   }
 
-  commit (ops: Op[]): Promise<void> {
+  rollbacks (): number {
+    return this.#durability?.rollbacks ?? 0
+  }
+
+  commit (ops: Op[], basis?: number): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(new Error('store is closed'))
     const problem = findOpsProblem(ops, this.#idField)
     if (problem !== undefined) return Promise.reject(new Error(`invalid commit: ${problem}`))
+    if (basis !== undefined && basis !== this.rollbacks()) {
+      return Promise.reject(new StoreUnavailableError('a failed write was undone while this change was being checked; it was not made'))
+    }
     if (ops.length === 0) return Promise.resolve()
-    const apply = (): void => { this.#state.apply(ops) }
     if (this.#durability === undefined) {
-      apply()
+      this.#state.apply(ops)
       return Promise.resolve()
     }
-    return this.#durability.commit(ops, apply)
+    return this.#durability.commit(ops, undo => { this.#state.apply(ops, undo) })
   }
 
   replace (db: Db): Promise<void> {
@@ -65,12 +74,11 @@ export class StateStore implements Store {
     const problem = findDbProblem(db, this.#idField) ??
       (db.format === this.#state.format() ? undefined : `"format" is ${JSON.stringify(db.format)}, the store's is "${this.#state.format()}"`)
     if (problem !== undefined) return Promise.reject(new Error(`invalid replacement db: ${problem}`))
-    const apply = (): void => { this.#state.load(db) }
     if (this.#durability === undefined) {
-      apply()
+      this.#state.load(db)
       return Promise.resolve()
     }
-    return this.#durability.replace(apply)
+    return this.#durability.replace(undo => { this.#state.load(db, undo) })
   }
 
   snapshot (): Db {

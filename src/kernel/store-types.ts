@@ -43,7 +43,13 @@ export interface Store {
   /** The items whose `field` equals `value` or, for an array field, contains it (indexed: O(matches)). */
   lookup (collection: string, field: string, value: unknown): Item[]
   singleton (name: string): Record<string, unknown> | undefined
-  commit (ops: Op[]): Promise<void>
+  /** How many times a failed write was undone in memory so far. A change computed from reads made
+   *  before an await passes the count read before them as `basis`, and is refused (with a
+   *  StoreUnavailableError) if a rollback happened meanwhile: it may rest on an undone write. */
+  rollbacks (): number
+  /** Resolves once durable. Rejects with a StoreUnavailableError when the data file cannot be
+   *  written; the change (and every change applied after it) is then undone in memory. */
+  commit (ops: Op[], basis?: number): Promise<void>
   replace (db: Db): Promise<void>
   snapshot (): Db
   close (): Promise<void>

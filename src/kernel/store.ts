@@ -16,6 +16,7 @@ import type { Store, StoreOptions } from './store-types.ts'
 export { StoreLoadError } from './store-load-error.ts'
 export { formatOf, versionOf } from './db-format.ts'
 export { currentVersion, findVersionProblem, migrateDb } from './migrate-db.ts'
+export { StoreUnavailableError } from './store-unavailable-error.ts'
 
 export type { Db, Item, Migration, Op, Store, StoreOptions } from './store-types.ts'
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KrakenError, typeForStatus, type ErrorDetail, type ErrorType } from '../kernel/errors.ts'
+import { StoreUnavailableError } from '../kernel/store.ts'
 import { detailsOf } from '../kernel/validator.ts'
 
 export interface Envelope { error: { type: ErrorType, message: string, details: ErrorDetail[] } }
@@ -13,12 +14,21 @@ export function envelope (type: ErrorType, message: string, details: ErrorDetail
  * kraken-api.md section 4. A 5xx never shows its message; the log keeps it.
  */
 export function installErrorHandler (app: FastifyInstance): void {
-  app.setErrorHandler(function handleError (error: FastifyError | KrakenError, request: FastifyRequest, reply: FastifyReply) {
+  app.setErrorHandler(function handleError (raised: FastifyError | KrakenError | StoreUnavailableError, request: FastifyRequest, reply: FastifyReply) {
+    const error = raised instanceof StoreUnavailableError ? storeUnavailable(raised) : raised
     const shaped = shape(error)
-    if (shaped.status >= 500) request.log.error({ err: error }, 'request failed')
+    if (shaped.status >= 500) request.log.error({ err: raised }, 'request failed')
     if (error instanceof KrakenError) for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value)
     return reply.code(shaped.status).type('application/json; charset=utf-8').send(shaped.body)
   })
+}
+
+/** A write the store could not make durable (a full or read-only disk): nothing changed, and the
+ *  same request may succeed once the disk can be written again. Reads keep working meanwhile. */
+// approximation: the device's answer to a full disk is not published; a 503 tells clients to retry [ours]
+function storeUnavailable (error: StoreUnavailableError): KrakenError {
+  const why = error.code === 'ENOSPC' ? 'its storage is full' : error.code === 'EROFS' ? 'its storage is read-only' : 'its storage failed'
+  return new KrakenError('ServiceUnavailable', `the device cannot save changes right now (${why}); nothing was changed, try again later`, [], { 'retry-after': '1' })
 }
 
 function shape (error: FastifyError | KrakenError): { status: number, body: Envelope } {
