@@ -14,21 +14,54 @@ export interface Session extends Caller {
 // The guide's example session id is 40 alphanumerics; nanoid draws them from the CSPRNG.
 const token = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 40)
 
+// Sweeps are at least this far apart, so sessions expiring one after another cost one pass over
+// the table per second, not one per session.
+const MIN_SWEEP_GAP_MS = 1000
+
 /**
  * Sessions live in memory only: a restart is a reboot and everyone logs in again [ours].
  * The idle timeout slides: every authenticated request pushes the expiry forward.
+ *
+ * Expired sessions are swept on a timer of the emulator's clock (they used to stay until
+ * presented again: 200,000 logins never logged out held ~116 MB), and at most `maxSessions` live
+ * at once: a login past the cap is refused (`full()`), never answered by ending someone else's
+ * session.
  */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>()
+  /** No session expires before this (a lower bound: touches only move expiries later). */
+  private earliestExpiry = Number.POSITIVE_INFINITY
+  private sweepAt = Number.POSITIVE_INFINITY
+  private cancelSweep: (() => void) | undefined
+  private stopped = false
 
-  constructor (private readonly clock: Clock, private readonly timeoutMs: number, private readonly format: SessionIdFormat) {}
+  constructor (
+    private readonly clock: Clock,
+    private readonly timeoutMs: number,
+    private readonly format: SessionIdFormat,
+    private readonly maxSessions = Number.POSITIVE_INFINITY
+  ) {}
 
   create (username: string, role: Role): Session {
     const now = this.clock.now()
     const id = this.format === 'token' ? token() : randomUUID()
     const session = { id, username, role, created: now, lastSeen: now }
     this.sessions.set(id, session)
+    this.earliestExpiry = Math.min(this.earliestExpiry, now + this.timeoutMs)
+    this.scheduleSweep(this.earliestExpiry)
     return session
+  }
+
+  /**
+   * When the cap is reached (after dropping whatever has expired): the seconds until the first
+   * live session can expire, for Retry-After. Undefined while a session may be created.
+   */
+  full (): number | undefined {
+    if (this.sessions.size < this.maxSessions) return undefined
+    const now = this.clock.now()
+    if (now >= this.earliestExpiry) this.sweep()
+    if (this.sessions.size < this.maxSessions) return undefined
+    return Math.max(1, Math.ceil((this.earliestExpiry - now) / 1000))
   }
 
   /** The live session with this id, touched (sliding expiry); expired ones are dropped. */
@@ -66,6 +99,38 @@ export class SessionStore {
   clear (): void {
     for (const session of this.sessions.values()) session.revoked = true
     this.sessions.clear()
+    this.earliestExpiry = Number.POSITIVE_INFINITY
+  }
+
+  /** Drops every expired session and schedules the next sweep for the next expiry. */
+  sweep (): void {
+    const now = this.clock.now()
+    let earliest = Number.POSITIVE_INFINITY
+    for (const [id, session] of this.sessions) {
+      const expires = session.lastSeen + this.timeoutMs
+      if (expires <= now) this.sessions.delete(id)
+      else if (expires < earliest) earliest = expires
+    }
+    this.earliestExpiry = earliest
+    if (earliest !== Number.POSITIVE_INFINITY) this.scheduleSweep(Math.max(earliest, now + MIN_SWEEP_GAP_MS))
+  }
+
+  /** Cancels the sweep timer for good (the emulator is closing). */
+  stop (): void {
+    this.stopped = true
+    this.cancelSweep?.()
+    this.cancelSweep = undefined
+  }
+
+  private scheduleSweep (at: number): void {
+    if (this.stopped || (this.cancelSweep !== undefined && this.sweepAt <= at)) return
+    this.cancelSweep?.()
+    this.sweepAt = at
+    this.cancelSweep = this.clock.setTimeout(() => {
+      this.cancelSweep = undefined
+      this.sweepAt = Number.POSITIVE_INFINITY
+      this.sweep()
+    }, at - this.clock.now())
   }
 
   get size (): number {
