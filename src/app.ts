@@ -20,6 +20,7 @@ import { cachedSerializerFactory } from './plugins/serializer-cache.ts'
 import { registerApidoc } from './plugins/apidoc.ts'
 import { installRouteGuard } from './auth/route-guard.ts'
 import { resolveControlAccess } from './auth/control-access.ts'
+import { connectionTimeouts, installConnectionLimits } from './plugins/connection-limits.ts'
 import { registerLoginRoutes } from './auth/login-routes.ts'
 import { SessionStore } from './auth/sessions.ts'
 import { Lockout } from './auth/lockout.ts'
@@ -87,9 +88,11 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     // malformed request line): those answers carry the envelope and the device headers too.
     clientErrorHandler: answerClientError,
     schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
-    ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions } })
+    requestTimeout: config.requestTimeout,
+    ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions, ...connectionTimeouts(config) } })
   }
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as KrakenApp
+  installConnectionLimits(app.server, config)
   app.setValidatorCompiler(({ schema }) => lazyValidator(schema as Parameters<typeof compile>[0]))
   app.removeContentTypeParser('text/plain')
   app.addSchema(ErrorEnvelope)
@@ -105,7 +108,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     deviceClock: clock instanceof DeviceClock ? clock : undefined,
     registry,
     store,
-    sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat),
+    sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat, config.maxSessions),
     lockout: new Lockout(clock, config.lockoutAttempts, config.lockoutSeconds),
     routes: routeIndex,
     control: resolveControlAccess(config.host, config.controlToken),
@@ -148,6 +151,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   registerEmulatorRoutes(app, () => services)
 
   app.addHook('onClose', async () => {
+    services.sessions.stop()
     services.runtime.stopAll()
     if (deps.clock === undefined) services.deviceClock?.stop()
     await store.close()

@@ -20,6 +20,11 @@ export interface Config {
   sessionIdFormat: SessionIdFormat
   lockoutAttempts: number
   lockoutSeconds: number
+  maxSessions: number
+  loginQueue: number
+  headerTimeout: number
+  requestTimeout: number
+  maxConnections: number
   adminPassword: string
   operatorPassword: string
   viewerPassword: string
@@ -52,6 +57,11 @@ export const defaults: Config = {
   sessionIdFormat: 'uuid',
   lockoutAttempts: 5,
   lockoutSeconds: 300,
+  maxSessions: 10_000,
+  loginQueue: 100,
+  headerTimeout: 30_000,
+  requestTimeout: 60_000,
+  maxConnections: 1000,
   adminPassword: DEFAULT_PASSWORD,
   operatorPassword: DEFAULT_PASSWORD,
   viewerPassword: DEFAULT_PASSWORD,
@@ -124,6 +134,11 @@ function options (): Option[] {
     new Option('--session-id-format <format>', 'session ids: uuid (UUID v4) or token (40 alphanumerics)').env(env('SESSION_ID_FORMAT')).argParser(choice(['uuid', 'token'] as const)),
     new Option('--lockout-attempts <n>', 'failed logins before an account is locked (0 disables)').env(env('LOCKOUT_ATTEMPTS')).argParser(integer(0, 1000)),
     new Option('--lockout-seconds <s>', 'how long a locked account stays locked (0 disables)').env(env('LOCKOUT_SECONDS')).argParser(integer(0, 31_536_000)),
+    new Option('--max-sessions <n>', 'live sessions at most, all accounts together; past it a login answers 503 with Retry-After').env(env('MAX_SESSIONS')).argParser(integer(1, 10_000_000)),
+    new Option('--login-queue <n>', 'logins in progress at most per account name, and for all unknown names together; past it a login answers 429 with Retry-After').env(env('LOGIN_QUEUE')).argParser(integer(1, 100_000)),
+    new Option('--header-timeout <ms>', 'time a connection has for its TLS handshake, then for each request head; the connection is then closed').env(env('HEADER_TIMEOUT')).argParser(integer(1, 3_600_000)),
+    new Option('--request-timeout <ms>', 'time a client has to send a whole request, head and body; the connection is then closed').env(env('REQUEST_TIMEOUT')).argParser(integer(1, 3_600_000)),
+    new Option('--max-connections <n>', 'open connections at most; one more is closed as soon as it is accepted').env(env('MAX_CONNECTIONS')).argParser(integer(1, 1_000_000)),
     new Option('--admin-password <password>', 'password of haiadmin when the store is seeded (default: krakenapi)').env(env('ADMIN_PASSWORD')).argParser(nonEmpty),
     new Option('--operator-password <password>', 'password of operator when the store is seeded (default: krakenapi)').env(env('OPERATOR_PASSWORD')).argParser(nonEmpty),
     new Option('--viewer-password <password>', 'password of user when the store is seeded (default: krakenapi)').env(env('VIEWER_PASSWORD')).argParser(nonEmpty),

@@ -4,6 +4,8 @@ import { buildApp, type AppDeps, type KrakenApp } from './app.ts'
 import { resolveConfig, type Config } from './config.ts'
 import { loadOrCreateCertificate } from './tls/certificate.ts'
 import { parseDuration, type Clock, type ClockMode } from './kernel/clock.ts'
+import { connectionTimeouts, installConnectionLimits } from './plugins/connection-limits.ts'
+import { answerClientError } from './plugins/client-error.ts'
 
 /**
  * Any CLI option (camelCase, e.g. `transitionMs`), plus in-process extras. Left out, an option
@@ -94,7 +96,11 @@ export async function startEmulator (options: EmulatorOptions = {}): Promise<Run
   try {
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `listening on ${address}` })
     if (config.httpPort !== undefined) {
-      redirect = http.createServer()
+      // The redirect port holds connections under the same limits as the API port, and answers
+      // (or closes on) a request the parser refuses in the same way.
+      redirect = http.createServer(connectionTimeouts(config))
+      installConnectionLimits(redirect, config)
+      redirect.on('clientError', answerClientError)
       redirectSockets = trackSockets(redirect)
       await listenRedirect(redirect, config, (app.server.address() as AddressInfo).port)
     }

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { startHttps, send, loginHttps, type HttpResult } from './helpers/https.ts'
 import { setAccountState, sessionIdOf, setCookiesOf, UUID_V4, type TapTest } from './helpers/auth.ts'
+import { spyScrypt } from './helpers/scrypt-spy.ts'
 
 const LOGIN = '/apis/v2/login'
 const admin = { username: 'haiadmin', password: 'krakenapi' }
@@ -107,6 +108,42 @@ t.test('failures: unknown user, wrong password, Disabled and Locked accounts', a
   await setAccountState(emu.app, 'user', 'Locked')
   assertRefused(t, await send(emu, 'POST', LOGIN, { body: { username: 'user', password: 'krakenapi' } }), 'Locked account')
   t.equal(emu.app.kraken.sessions.size, 0, 'no session was created')
+})
+
+t.test('failed logins do not tell names apart: one answer and one hash, whatever the reason', async t => {
+  const spy = spyScrypt()
+  t.teardown(() => spy.restore())
+  const emu = await startHttps({ lockoutAttempts: 2 })
+  t.teardown(() => emu.close())
+  const admin = await loginHttps(emu)
+  await setAccountState(emu.app, 'user', 'Disabled')
+  // An account an Administrator stored as Locked (its password is haiadmin's, krakenapi).
+  const { store } = emu.app.kraken
+  await store.commit([{ op: 'put', collection: 'accounts', id: 'stuck', item: { ...store.get('accounts', 'haiadmin'), name: 'stuck', role: 'Viewer', state: 'Locked' } }])
+  for (let i = 0; i < 2; i++) t.equal((await send(emu, 'POST', LOGIN, { body: { username: 'operator', password: `wrong-${i}` } })).status, 401)
+
+  const cases: Array<[string, string, string]> = [
+    ['unknown name', 'nobody', 'krakenapi'],
+    ['another unknown name', 'haiadmin2', 'krakenapi'],
+    ['wrong password', 'haiadmin', 'krakenapi!'],
+    ['Disabled account, right password', 'user', 'krakenapi'],
+    ['Disabled account, wrong password', 'user', 'nope'],
+    ['account locked by failed logins, right password', 'operator', 'krakenapi'],
+    ['account locked by failed logins, wrong password', 'operator', 'nope'],
+    ['account stored as Locked, right password', 'stuck', 'krakenapi']
+  ]
+  const heads: string[][] = []
+  for (const [what, username, password] of cases) {
+    spy.reset()
+    const res = await send(emu, 'POST', LOGIN, { body: { username, password } })
+    assertRefused(t, res, what)
+    t.same(res.json(), { error: { type: 'SessionAuthentication', message: 'invalid username or password', details: [] } }, `${what}: the one message`)
+    t.equal(spy.salts.length, 1, `${what}: exactly one hash, so it takes the time of any other failure`)
+    heads.push(Object.keys(res.headers).filter(name => name !== 'date').sort())
+  }
+  t.same(new Set(heads.map(head => head.join(' '))).size, 1, 'the same headers every time')
+  t.match((await send(emu, 'GET', '/apis/v2/accounts/account-operator', { cookie: admin })).json(), { state: 'Locked' }, 'Administrators still see the lock')
+  t.equal(emu.app.kraken.sessions.size, 1, 'no session was created (only the Administrator\'s)')
 })
 
 t.test('a malformed login body is a 400 in the envelope, not a 401', async t => {

@@ -21,3 +21,22 @@ t.test('a limiter runs at most its limit at once, all tasks in order, failures i
   t.same(results.map(r => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'], 'a failure frees its slot')
   t.equal(await limiter.run(async () => 'after'), 'after', 'the limiter still works afterwards')
 })
+
+t.test('waiting lanes take turns: a long queue in one lane delays another lane by one turn, not by its length', async t => {
+  const limiter = new Limiter(1)
+  const order: string[] = []
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  // The slot is taken; then a flood queues in one lane and two other lanes queue one task each.
+  const first = limiter.run(() => gate, 'flood')
+  const tasks = [
+    ...Array.from({ length: 5 }, (_, i) => limiter.run(async () => { order.push(`flood-${i}`) }, 'flood')),
+    limiter.run(async () => { order.push('haiadmin') }, 'haiadmin'),
+    limiter.run(async () => { order.push('operator-0') }, 'operator'),
+    limiter.run(async () => { order.push('operator-1') }, 'operator')
+  ]
+  release()
+  await Promise.all([first, ...tasks])
+  t.same(order, ['flood-0', 'haiadmin', 'operator-0', 'flood-1', 'operator-1', 'flood-2', 'flood-3', 'flood-4'],
+    'round robin between the lanes, arrival order within each')
+})

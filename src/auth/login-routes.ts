@@ -4,9 +4,11 @@ import { API_BASE } from '../kernel/define-resource.ts'
 import { KrakenError } from '../kernel/errors.ts'
 import { errorResponses, NoContent } from '../kernel/schemas.ts'
 import { RoleSchema, type Role } from '../kernel/roles.ts'
-import { dummyHash, verifyPassword } from './passwords.ts'
-import type { Store } from '../kernel/store.ts'
+import { DUMMY_HASH, verifyPassword } from './passwords.ts'
+import type { Item, Store } from '../kernel/store.ts'
+import type { Config } from '../config.ts'
 import type { Lockout } from './lockout.ts'
+import { LoginLanes } from './login-lanes.ts'
 import { sessionIdCandidates, type Session, type SessionStore } from './sessions.ts'
 
 export const LoginBody = Type.Object({
@@ -30,6 +32,7 @@ const cookieAttributes = { path: '/', secure: true, sameSite: 'strict' } as cons
 
 /** What the login routes need of the emulator (src/services.ts provides it). */
 export interface LoginServices {
+  config: Pick<Config, 'loginQueue' | 'maxSessions'>
   store: Store
   sessions: SessionStore
   lockout: Lockout
@@ -37,32 +40,87 @@ export interface LoginServices {
 
 /** Login, logout and the session introspection route (kraken-api.md section 2). */
 export function registerLoginRoutes (app: FastifyInstance, services: () => LoginServices): void {
+  const lanes = new LoginLanes(services().config.loginQueue)
+
+  /**
+   * The account this login may open a session for, or undefined. Every way to fail (unknown
+   * name, wrong password, Disabled, Locked by an Administrator or by the lockout) costs exactly
+   * one hash and gets the same answer from the caller, so neither tells which names exist.
+   */
+  async function authenticate (username: string, password: string, lane: string): Promise<Item | undefined> {
+    const { store, lockout } = services()
+    if (store.get('accounts', username) === undefined) {
+      await verifyPassword(password, DUMMY_HASH, lane)
+      return undefined
+    }
+    // Counted before the hash is awaited (see Lockout); may wait for attempts in flight to settle.
+    const attempt = await lockout.reserve(username)
+    // Read after the wait: an Administrator may have changed or deleted the account meanwhile.
+    const account = store.get('accounts', username)
+    if (attempt === undefined || account === undefined) {
+      attempt?.dropped()
+      await verifyPassword(password, DUMMY_HASH, lane)
+      return undefined
+    }
+    let ok: boolean
+    try {
+      ok = await verifyPassword(password, account.password_hash, lane)
+    } catch (error) {
+      attempt.dropped()
+      throw error
+    }
+    if (!ok) {
+      attempt.failed()
+      return undefined
+    }
+    const latest = store.get('accounts', username)
+    // A right password for an account that may not log in neither counts nor resets the count.
+    if (latest?.state !== 'Active') {
+      attempt.dropped()
+      return undefined
+    }
+    attempt.succeeded()
+    return latest
+  }
+
+  /** 503 when the session table is full [ours]: refused, never made room for by ending a session. */
+  function sessionsFull (request: FastifyRequest, reply: FastifyReply, retryAfter: number): FastifyReply {
+    // Not an error of the emulator (the error handler logs 5xx as such): a limit doing its job.
+    request.log.warn({ maxSessions: services().config.maxSessions }, 'login refused: the session table is full')
+    return reply.code(503).header('retry-after', String(retryAfter)).type('application/json; charset=utf-8')
+      .send({ error: { type: 'ServiceUnavailable', message: 'too many sessions are open; try again later', details: [] } })
+  }
+
   app.post(`${API_BASE}/login`, {
     config: { access: 'open' },
     schema: {
       tags: ['Session'], operationId: 'login', summary: 'Log in',
-      description: 'On success: 204 with an HttpOnly `id` session cookie. Any cookie or Authorization header the request carries is ignored.',
+      description: 'On success: 204 with an HttpOnly `id` session cookie. Any cookie or Authorization header the request carries is ignored. ' +
+        'Every failure is the same 401. 429 (with Retry-After) while too many logins for the name, or for names that do not exist, are in progress; ' +
+        '503 (with Retry-After) while the session table is full (`--max-sessions`).',
       body: LoginBody,
-      response: { 204: NoContent, ...errorResponses(400, 401, 413, 415, 500, 503) }
+      response: { 204: NoContent, ...errorResponses(400, 401, 413, 415, 429, 500, 503) }
     }
   }, async function login (request: FastifyRequest, reply: FastifyReply) {
     const { username, password } = request.body as { username: string, password: string }
-    const { store, sessions, lockout } = services()
-    const account = store.get('accounts', username)
-    const refused = () => new KrakenError('SessionAuthentication', 'invalid username or password')
-    if (account === undefined) {
-      // Spend the same time as a real check so the answer does not tell which names exist.
-      await verifyPassword(password, await dummyHash())
-      throw refused()
+    const { store, sessions } = services()
+    // Checked first, before any hash: every name gets it alike, and no guess is checked.
+    const before = sessions.full()
+    if (before !== undefined) return sessionsFull(request, reply, before)
+    const ticket = lanes.enter(username, store.get('accounts', username) !== undefined)
+    if (ticket === undefined) {
+      throw new KrakenError('TooManyRequests', 'too many logins are in progress for this name; try again shortly', [], { 'retry-after': '1' })
     }
-    if (lockout.isLocked(username)) throw new KrakenError('SessionAuthentication', 'account is locked; try again later')
-    const ok = await verifyPassword(password, account.password_hash)
-    if (!ok) {
-      lockout.recordFailure(username)
-      throw refused()
+    let account: Item | undefined
+    try {
+      account = await authenticate(username, password, ticket.lane)
+    } finally {
+      ticket.leave()
     }
-    if (account.state !== 'Active') throw new KrakenError('SessionAuthentication', `account is ${String(account.state)}`)
-    lockout.recordSuccess(username)
+    if (account === undefined) throw new KrakenError('SessionAuthentication', 'invalid username or password')
+    // Again right before creating (no await in between): concurrent logins may have filled it.
+    const after = sessions.full()
+    if (after !== undefined) return sessionsFull(request, reply, after)
     const session = sessions.create(username, account.role as Role)
     return reply
       .code(204)

@@ -1,9 +1,10 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import { Limiter } from './limiter.ts'
 
+// One limiter for the process: hashing competes for the same cores whichever emulator asks.
 const hashing = new Limiter(2)
-const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> =>
-  hashing.run(() => new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => err ? reject(err) : resolve(key))))
+const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions, lane?: string): Promise<Buffer> =>
+  hashing.run(() => new Promise((resolve, reject) => scryptCb(password, salt, keylen, options, (err, key) => err ? reject(err) : resolve(key))), lane)
 
 // N=2^14, r=8, p=1: the interactive-login parameters recommended for scrypt (about 50 ms here).
 const N = 16384
@@ -18,21 +19,23 @@ export async function hashPassword (password: string): Promise<string> {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${hash.toString('base64')}`
 }
 
-export async function verifyPassword (password: string, stored: unknown): Promise<boolean> {
+/** Checks a password against a stored hash; `lane` is the hashing queue it waits in (see Limiter). */
+export async function verifyPassword (password: string, stored: unknown, lane?: string): Promise<boolean> {
   if (typeof stored !== 'string') return false
   const [scheme, n, rr, pp, salt, hash] = stored.split('$')
   if (scheme !== 'scrypt' || n === undefined || rr === undefined || pp === undefined || salt === undefined || hash === undefined) return false
   const expected = Buffer.from(hash, 'base64')
-  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(rr), p: Number(pp), maxmem: 64 * 1024 * 1024 })
+  const actual = await scrypt(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(rr), p: Number(pp), maxmem: 64 * 1024 * 1024 }, lane)
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }
 
-/** A hash that no password matches, used to spend the same time on unknown usernames. */
-let dummy: Promise<string> | undefined
-export function dummyHash (): Promise<string> {
-  dummy ??= hashPassword(randomBytes(16).toString('hex'))
-  return dummy
-}
+/**
+ * A stored hash that no password matches (its hash part is 256 random bits, not derived from any
+ * password), with the parameters of every real one: checking a password against it costs exactly
+ * one hash, so a login for an unknown or locked name takes as long as any other failure. Built
+ * without hashing, so the first such login costs one hash too.
+ */
+export const DUMMY_HASH = `scrypt$${N}$${r}$${p}$${randomBytes(16).toString('base64')}$${randomBytes(KEYLEN).toString('base64')}`
 
 /** The device password policy [docs]: 15-80 chars, lower, upper, digit and one of ! @ # $ % ^ & *. */
 export function passwordPolicyProblem (password: string): string | undefined {

@@ -14,21 +14,54 @@ export interface Session extends Caller {
 // The guide's example session id is 40 alphanumerics; nanoid draws them from the CSPRNG.
 const token = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', 40)
 
+// Sweeps are at least this far apart (sessions expiring one after another are dropped together),
+// and one sweep drops at most this many sessions per event-loop turn: dropping 200,000 in one go
+// held the event loop for over a second on a busy 2-core machine.
+const MIN_SWEEP_GAP_MS = 1000
+const SWEEP_CHUNK = 10_000
+
 /**
  * Sessions live in memory only: a restart is a reboot and everyone logs in again [ours].
  * The idle timeout slides: every authenticated request pushes the expiry forward.
+ *
+ * Expired sessions are swept on a timer of the emulator's clock (they used to stay until
+ * presented again: 200,000 logins never logged out held 117 MB of heap), and at most
+ * `maxSessions` live at once: a login past the cap is refused (`full()`), never answered by
+ * ending someone else's session. The map is kept in the order of last use (a touch moves the
+ * session to the end), so the expired ones are always at its front: a sweep visits only them.
  */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>()
+  private sweepAt = Number.POSITIVE_INFINITY
+  private cancelSweep: (() => void) | undefined
+  private stopped = false
 
-  constructor (private readonly clock: Clock, private readonly timeoutMs: number, private readonly format: SessionIdFormat) {}
+  constructor (
+    private readonly clock: Clock,
+    private readonly timeoutMs: number,
+    private readonly format: SessionIdFormat,
+    private readonly maxSessions = Number.POSITIVE_INFINITY
+  ) {}
 
   create (username: string, role: Role): Session {
     const now = this.clock.now()
     const id = this.format === 'token' ? token() : randomUUID()
     const session = { id, username, role, created: now, lastSeen: now }
     this.sessions.set(id, session)
+    this.scheduleSweep(now + this.timeoutMs)
     return session
+  }
+
+  /**
+   * When the cap is reached (after dropping whatever has expired): the seconds until the first
+   * live session can expire, for Retry-After. Undefined while a session may be created.
+   */
+  full (): number | undefined {
+    if (this.sessions.size < this.maxSessions) return undefined
+    this.dropExpired(Number.POSITIVE_INFINITY)
+    const oldest = this.sessions.values().next()
+    if (oldest.done === true || this.sessions.size < this.maxSessions) return undefined
+    return Math.max(1, Math.ceil((this.expiresAt(oldest.value) - this.clock.now()) / 1000))
   }
 
   /** The live session with this id, touched (sliding expiry); expired ones are dropped. */
@@ -41,6 +74,8 @@ export class SessionStore {
       return undefined
     }
     session.lastSeen = now
+    this.sessions.delete(id)
+    this.sessions.set(id, session)
     return session
   }
 
@@ -66,6 +101,48 @@ export class SessionStore {
   clear (): void {
     for (const session of this.sessions.values()) session.revoked = true
     this.sessions.clear()
+  }
+
+  /** Drops expired sessions, a chunk per turn, and schedules the next sweep for the next expiry. */
+  sweep (): void {
+    const now = this.clock.now()
+    if (this.dropExpired(SWEEP_CHUNK)) {
+      this.scheduleSweep(now)
+      return
+    }
+    const oldest = this.sessions.values().next()
+    if (oldest.done !== true) this.scheduleSweep(Math.max(this.expiresAt(oldest.value), now + MIN_SWEEP_GAP_MS))
+  }
+
+  /** Cancels the sweep timer for good (the emulator is closing). */
+  stop (): void {
+    this.stopped = true
+    this.cancelSweep?.()
+    this.cancelSweep = undefined
+  }
+
+  /** Drops up to `limit` expired sessions, oldest first; true when expired ones remain. */
+  private dropExpired (limit: number): boolean {
+    const now = this.clock.now()
+    let dropped = 0
+    for (const [id, session] of this.sessions) {
+      if (this.expiresAt(session) > now) return false
+      if (dropped === limit) return true
+      this.sessions.delete(id)
+      dropped++
+    }
+    return false
+  }
+
+  private scheduleSweep (at: number): void {
+    if (this.stopped || (this.cancelSweep !== undefined && this.sweepAt <= at)) return
+    this.cancelSweep?.()
+    this.sweepAt = at
+    this.cancelSweep = this.clock.setTimeout(() => {
+      this.cancelSweep = undefined
+      this.sweepAt = Number.POSITIVE_INFINITY
+      this.sweep()
+    }, at - this.clock.now())
   }
 
   get size (): number {

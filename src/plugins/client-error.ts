@@ -8,8 +8,12 @@ import { typeForStatus } from '../kernel/errors.ts'
  * nginx would: a status, its headers (`Server: nginx`, HSTS) and the error envelope, then closes.
  */
 export function answerClientError (error: Error & { code?: string }, socket: Socket): void {
-  // A peer that went away, or a socket already answered, gets nothing more.
-  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable) {
+  // A peer that went away, or a socket already answered, gets nothing more. Nor does a client
+  // past --header-timeout or --request-timeout (or its TLS handshake's): nginx logs 408 but sends
+  // nothing (ngx_http_finalize_request terminates a NGX_HTTP_REQUEST_TIME_OUT request like an
+  // error, without a response) [ours, after nginx]; see plugins/connection-limits.ts.
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable ||
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
     socket.destroy()
     return
   }
@@ -31,8 +35,6 @@ function classify (code: string | undefined): { status: number, message: string 
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, message: 'request header fields too large' }
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, message: 'request timed out' }
     default:
       return { status: 400, message: 'malformed HTTP request' }
   }
