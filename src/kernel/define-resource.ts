@@ -49,8 +49,9 @@ export interface ResourceSpec<S extends TObject = TObject> {
   /** Device rules: throw a KrakenError to refuse. `previous` is undefined on create. */
   validate?: (ctx: RuleContext, next: Item, previous: Item | undefined) => void
   /**
-   * Refuses any change (PUT or DELETE) of an existing item before its body is even validated:
-   * a running stream answers 409 "stop it first" whatever the body says.
+   * Refuses a change of an existing item: a DELETE before anything else, a PUT once the body is
+   * validated and only when the stored item would differ (an unchanged PUT is a 200), so a
+   * running stream answers 409 "stop it first" to every real change.
    */
   beforeChange?: (ctx: RuleContext, previous: Item) => void
   /** Turns a validated item into what is stored (hash a password, drop a write-only field). */
