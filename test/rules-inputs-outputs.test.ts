@@ -42,6 +42,8 @@ t.test('URLs must have the shape their protocol needs', async t => {
     ['rtmp', 'rtmp://10.0.0.4/live/x', true],
     ['rtsp', 'rtsp://10.0.0.5:554/x', true],
     ['rtsp', 'http://10.0.0.5/x', false],
+    ['hls', 'https://cdn.example.mil/live/x.m3u8', true],
+    ['hls', 'rtmp://10.0.0.4/live/x', false],
     ['ts_segment_archive', '/data/archive/x', true],
     ['ts_segment_archive', 'data/archive', false],
     ['ts_segment_archive', '/data/../etc', false]
@@ -60,8 +62,10 @@ t.test('outputs the device serves or places need no url: it is derived and shown
   const device = network.nics.find(n => n.ipAddress !== '')!.ipAddress
   const pull = await create(m, 'outputs', { name: 'pull', protocol: 'rtsp', rtsp_direction: 'pull' })
   t.equal(pull.url, `rtsp://${device}:554/${pull.uuid}`, 'served by the device on its address and RTSP port')
-  const hls = await create(m, 'outputs', { name: 'hls', protocol: 'hls', url: 'https://elsewhere.example/x.m3u8' })
-  t.equal(hls.url, `https://${device}/hls/${hls.uuid}/index.m3u8`, 'a sent url is replaced, as for ts_srt')
+  const hls = await create(m, 'outputs', { name: 'hls', protocol: 'hls' })
+  t.equal(hls.url, `https://${device}/hls/${hls.uuid}/index.m3u8`)
+  const named = await create(m, 'outputs', { name: 'named pull', protocol: 'rtsp', rtsp_direction: 'pull', url: `rtsp://${device}:554/gate` })
+  t.equal(named.url, `rtsp://${device}:554/gate`, 'a given url is kept: it names the path served')
   const archive = await create(m, 'outputs', { name: 'archive', protocol: 'ts_segment_archive' })
   t.equal(archive.url, `/data/archive/${archive.uuid}`)
   const placed = await create(m, 'outputs', { name: 'placed', protocol: 'ts_segment_archive', url: '/data/archive/mine' })
@@ -73,9 +77,9 @@ t.test('outputs the device serves or places need no url: it is derived and shown
     assertRefused(t, await attempt(m, 'POST', 'outputs', { name: `no url ${protocol}`, protocol, ...extra }),
       { status: 400, field: 'url', message: new RegExp(`^url is required when protocol is ${protocol}`) })
   }
-  // A new RTSP port shows in the url at the next write.
+  // Emptied, it is derived again (here after the RTSP port changed).
   t.equal((await call(m.app, m.cookie, 'PUT', `${API}/system/services/rtspserver`, { rtsp_port: 8554 })).statusCode, 200)
-  const moved = await call(m.app, m.cookie, 'PUT', `${API}/outputs/output-${pull.uuid}`, { name: 'pull 2' })
+  const moved = await call(m.app, m.cookie, 'PUT', `${API}/outputs/output-${pull.uuid}`, { url: '' })
   t.equal(moved.json().url, `rtsp://${device}:8554/${pull.uuid}`)
 })
 

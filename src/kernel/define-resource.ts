@@ -68,6 +68,11 @@ export interface ResourceSpec<S extends TObject = TObject> {
   routes?: (app: FastifyInstance, resource: Resource) => void
   /** The operations the kernel registers; all five by default. */
   operations?: readonly Operation[]
+  /**
+   * Realistic bodies shown by /apidoc ("Try it out" starts from them): each must succeed on the
+   * default fixture (test/apidoc-examples.test.ts sends every one).
+   */
+  examples?: { create: Readonly<Record<string, unknown>>, update: Readonly<Record<string, unknown>> }
 }
 
 export type Operation = 'list' | 'create' | 'get' | 'update' | 'delete'
@@ -135,10 +140,10 @@ export function defineResource<S extends TObject> (spec: ResourceSpec<S>): Resou
   const ignored = Type.Optional(Type.Unknown({ description: 'read-only: ignored when sent' }))
   const writable = (n: string) => !readOnly.has(n) && !internal.has(n)
   const createProps = pick(n => writable(n) || readOnly.has(n), (s, n) => readOnly.has(n) ? ignored : (required.has(n) ? s : Type.Optional(s)))
-  const Create = Type.Object(createProps, { additionalProperties: false })
+  const Create = Type.Object(createProps, { additionalProperties: false, ...(spec.examples !== undefined && { examples: [spec.examples.create] }) })
   // PUT merges over the stored item, so its body has no defaults to fill in.
   const updateProps = pick(n => writable(n) || readOnly.has(n), (s, n) => readOnly.has(n) ? ignored : Type.Optional(withoutDefault(s)))
-  const Update = Type.Object(updateProps, { additionalProperties: false })
+  const Update = Type.Object(updateProps, { additionalProperties: false, ...(spec.examples !== undefined && { examples: [spec.examples.update] }) })
 
   return {
     spec: spec as unknown as ResourceSpec,

@@ -105,5 +105,9 @@ export const metadata = defineResource({
   unique: ['name'],
   validate: validateMetadata,
   beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'metadata', 'metadata source', String(previous.uuid)),
-  toStored: (ctx, next, previous) => settle(ctx, next, previous, CONDITIONALS)
+  toStored: (ctx, next, previous) => settle(ctx, next, previous, CONDITIONALS),
+  examples: {
+    create: { name: 'Example UAV-2 KLV (UDP)', input_method: 'network', data_format: 'klv', udp_port: 6001, mission_id: 'EXAMPLE-01' },
+    update: { mission_id: 'EXAMPLE-02' }
+  }
 })

@@ -15,7 +15,7 @@ export const OutputSchema = Type.Object({
   uuid: ref('UUID v4 assigned by the device; read-only'),
   name: Name('output'),
   protocol: defaulted(choice(OUTPUT_PROTOCOLS, { default: 'ts_udp', description: 'ts_udp, ts_srt, ts_tcp, rtmp, rtsp, hls or ts_segment_archive (recording in segments, iorouter streams only)' })),
-  url: Url('where the output goes, up to 256 characters. Required for udp://<address>:<port> (ts_udp), tcp://<address>:<port> or tcp://:<port> to listen (ts_tcp), rtmp://... (rtmp), rtsp://... (rtsp push). Derived by the device (what is sent is replaced) for ts_srt (from the SRT settings), rtsp pull (rtsp://<device>:<rtsp_port>/<uuid>) and hls (https://<device>/hls/<uuid>/index.m3u8); ts_segment_archive: an absolute path on the device, /data/archive/<uuid> when empty'),
+  url: Url('where the output goes, up to 256 characters. Required for udp://<address>:<port> (ts_udp), tcp://<address>:<port> or tcp://:<port> to listen (ts_tcp), rtmp://... (rtmp), rtsp://... (rtsp push). Derived when empty for rtsp pull (rtsp://<device>:<rtsp_port>/<uuid>), hls (https://<device>/hls/<uuid>/index.m3u8) and ts_segment_archive (an absolute path on the device, /data/archive/<uuid>); for ts_srt always derived from the SRT settings (what is sent is replaced)'),
   network_interface: defaulted(Type.String({ pattern: NIC_PATTERN, default: 'auto', description: 'NIC that sends the output: auto (the routing table decides) or a NIC name of system/network' })),
   mtu: defaulted(Type.Integer({ minimum: 576, maximum: 9000, default: 1500, description: 'largest IP packet sent, 576-9000 bytes' })),
   ttl: Ttl,
@@ -30,12 +30,16 @@ export const OutputSchema = Type.Object({
 
 export type Output = Static<typeof OutputSchema>
 
-/** The protocols whose url the caller gives (kraken-api.md section 5); rtsp only when pushing. */
-const URL_SHAPES: Readonly<Partial<Record<OutputProtocol, UrlShape>>> = {
+/**
+ * The url shape of each protocol (kraken-api.md section 5). Required for ts_udp, ts_tcp, rtmp and
+ * RTSP push; RTSP pull, HLS and archives get a derived one when none is given (deriveUrl).
+ */
+const URL_SHAPES: Readonly<Record<Exclude<OutputProtocol, 'ts_srt'>, UrlShape>> = {
   ts_udp: { kind: 'host-port', scheme: 'udp' },
   ts_tcp: { kind: 'host-port', scheme: 'tcp' },
   rtmp: { kind: 'uri', schemes: ['rtmp'] },
   rtsp: { kind: 'uri', schemes: ['rtsp'] },
+  hls: { kind: 'uri', schemes: ['http', 'https'] },
   ts_segment_archive: { kind: 'path' }
 }
 
@@ -58,15 +62,17 @@ function rtspPort (ctx: RuleContext): number {
 }
 
 /**
- * Outputs the device serves or places itself need no url: RTSP pull and HLS are served at an
- * address derived from the device's, and a segment archive defaults to a folder of its own; the
- * url shows it, as a ts_srt url shows the SRT settings [ours].
+ * Outputs the device serves or places itself need no url: without one, RTSP pull and HLS get the
+ * address the device serves them at, and a segment archive a folder of its own; the url shows it,
+ * as a ts_srt url shows the SRT settings. A url given for them is kept (it names the path the
+ * device serves, or the archive's place) [ours].
  */
 function deriveUrl (ctx: RuleContext, item: Item): Item {
+  if (item.url !== '' && item.url !== undefined && item.url !== null) return item
   const uuid = String(item.uuid)
   if (item.protocol === 'rtsp' && item.rtsp_direction === 'pull') return { ...item, url: `rtsp://${deviceAddress(ctx, item)}:${rtspPort(ctx)}/${uuid}` }
   if (item.protocol === 'hls') return { ...item, url: `https://${deviceAddress(ctx, item)}/hls/${uuid}/index.m3u8` }
-  if (item.protocol === 'ts_segment_archive' && (item.url === '' || item.url === undefined)) return { ...item, url: `/data/archive/${uuid}` }
+  if (item.protocol === 'ts_segment_archive') return { ...item, url: `/data/archive/${uuid}` }
   return item
 }
 
@@ -85,8 +91,7 @@ function completeOutput (ctx: RuleContext, next: Item, previous: Item | undefine
 function validateOutput (ctx: RuleContext, next: Item, previous: Item | undefined): void {
   const item = completeOutput(ctx, next, previous)
   const protocol = item.protocol as OutputProtocol
-  const shape = URL_SHAPES[protocol]
-  if (shape !== undefined) checkUrl('url', item.url, shape, protocol === 'rtsp' ? `rtsp (${String(item.rtsp_direction)})` : protocol)
+  if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol === 'rtsp' ? `rtsp (${String(item.rtsp_direction)})` : protocol)
   checkNic(ctx.store, 'network_interface', item.network_interface, true)
   checkSrt(item)
   checkSrtPortFree(ctx, item, 'output')
@@ -104,5 +109,9 @@ export const outputs = defineResource({
   unique: ['name'],
   validate: validateOutput,
   beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'outputs', 'output', String(previous.uuid)),
-  toStored: (ctx, next, previous) => completeOutput(ctx, next, previous)
+  toStored: (ctx, next, previous) => completeOutput(ctx, next, previous),
+  examples: {
+    create: { name: 'Example TOC Multicast 1080p', protocol: 'ts_udp', url: 'udp://239.10.30.10:5000', ttl: 16 },
+    update: { ttl: 32 }
+  }
 })

@@ -43,5 +43,9 @@ export const relays = defineResource({
   readOnly: ['uuid'],
   summary: ['uuid', 'address', 'port'],
   validate: validateRelay,
-  beforeChange: (ctx) => { refuseWhileSourceRuns(ctx) }
+  beforeChange: (ctx) => { refuseWhileSourceRuns(ctx) },
+  examples: {
+    create: { address: '10.20.0.26', port: 6969 },
+    update: { port: 6970 }
+  }
 })
