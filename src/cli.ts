@@ -18,7 +18,10 @@ async function main (): Promise<void> {
   try {
     // With --print-ready json, stdout carries the ready line and nothing else: a script reads one
     // line and may stop reading, so logs go to stderr and can never fill a pipe nobody drains.
-    emulator = await startEmulator({ ...config, ...(config.printReady === 'json' && { logStream: process.stderr }) })
+    // --in-memory writes nothing, not even certs/: the certificate is made in memory too unless a
+    // certificate was named (--certs, --cert/--key).
+    const certs = config.inMemory && !parsed.given.has('certs') ? undefined : config.certs
+    emulator = await startEmulator({ ...config, certs, ...(config.printReady === 'json' && { logStream: process.stderr }) })
   } catch (error) {
     if (error instanceof CertificateError || error instanceof StoreLoadError || error instanceof FixtureError ||
       (error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES') {
@@ -51,18 +54,19 @@ async function main (): Promise<void> {
 }
 
 function announce (config: Config, emulator: RunningEmulator): void {
-  const { url, port, fingerprint } = emulator
+  const { url, port, fingerprint, httpPort } = emulator
   // A generated control token is shown once, here: nobody else can learn it. A configured one is
   // the user's secret and never printed.
   const controlToken = emulator.app.kraken.control.generated ? emulator.controlToken : undefined
   if (config.printReady === 'json') {
-    process.stdout.write(JSON.stringify({ url, port, fingerprint, pid: process.pid, ...(controlToken !== undefined && { controlToken }) }) + '\n')
+    process.stdout.write(JSON.stringify({ url, port, fingerprint, pid: process.pid, ...(httpPort !== undefined && { httpPort }), ...(controlToken !== undefined && { controlToken }) }) + '\n')
     return
   }
   // The default password is public (the integrator's guide prints it); a configured one is never shown.
   const password = config.adminPassword === DEFAULT_PASSWORD ? DEFAULT_PASSWORD : '(the configured --admin-password)'
   const control = controlToken === undefined ? '' : `  control token: ${controlToken}`
-  process.stdout.write(`kraken-emulator ready at ${url}/apis/v2  login: haiadmin / ${password}  certificate SHA-256: ${fingerprint}${control}\n`)
+  const redirect = httpPort === undefined ? '' : `  plain HTTP redirect: port ${httpPort}`
+  process.stdout.write(`kraken-emulator ready at ${url}/apis/v2  login: haiadmin / ${password}  certificate SHA-256: ${fingerprint}${redirect}${control}\n`)
 }
 
 function warnAboutDefaults (config: Config): void {

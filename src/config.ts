@@ -153,7 +153,8 @@ function options (): Option[] {
   ]
 }
 
-export type ParseResult = { kind: 'config', config: Config } | { kind: 'exit', code: number, output: string }
+/** `given`: the options set by a flag or a variable rather than left at their default. */
+export type ParseResult = { kind: 'config', config: Config, given: ReadonlySet<keyof Config> } | { kind: 'exit', code: number, output: string }
 
 /** Parses argv and env into a Config. Never exits the process and never prints: the CLI does. */
 export function loadConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
@@ -192,7 +193,11 @@ export function loadConfig (argv: readonly string[], env: Readonly<Record<string
     const value = env.KRAKEN_IN_MEMORY ?? ''
     try { raw.inMemory = value === '' ? undefined : onOff(value) } catch { return { kind: 'exit', code: 2, output: 'error: KRAKEN_IN_MEMORY expects on or off' } }
   }
-  return { kind: 'config', config: resolveConfig(raw as Partial<Config>) }
+  const given = new Set(options().map(o => o.attributeName() as keyof Config).filter(key => {
+    const source = program.getOptionValueSource(key)
+    return source !== undefined && source !== 'default'
+  }))
+  return { kind: 'config', config: resolveConfig(raw as Partial<Config>), given }
 }
 
 let cachedVersion: string | undefined

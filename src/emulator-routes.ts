@@ -43,7 +43,7 @@ export function registerEmulatorRoutes (app: FastifyInstance, services: () => Se
       // to --fixture and the programmatic reset(), which only the owner of the process can use.
       body: Type.Optional(Type.Object({
         fixture: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$', description: 'the name of a fixture in fixtures/ (default: the active fixture)' }))
-      }, { additionalProperties: false })),
+      }, { additionalProperties: false, examples: [{ fixture: 'default' }] })),
       response: {
         200: Type.Object({ fixture: Type.String() }),
         ...errorResponses(400, 401, 403, 413, 415, 500)

@@ -35,6 +35,9 @@ t.test('URLs must have the shape their protocol needs', async t => {
     ['ts_udp', 'udp://239.2.2.2:5000', true],
     ['ts_udp', 'tcp://239.2.2.2:5000', false],
     ['ts_tcp', 'tcp://10.0.0.3:7000', true],
+    ['ts_tcp', 'tcp://:4045', true],
+    ['ts_tcp', 'tcp://:0', false],
+    ['ts_udp', 'udp://:5000', false],
     ['ts_tcp', 'udp://10.0.0.3:7000', false],
     ['rtmp', 'rtmp://10.0.0.4/live/x', true],
     ['rtsp', 'rtsp://10.0.0.5:554/x', true],
@@ -50,6 +53,34 @@ t.test('URLs must have the shape their protocol needs', async t => {
     if (ok) t.equal(r.status, 201, `output ${protocol} ${url}: ${r.body}`)
     else assertRefused(t, r, { status: 400, field: 'url', message: new RegExp(`^url must be .*${protocol}`) })
   }
+})
+
+t.test('outputs the device serves or places need no url: it is derived and shown (RTSP pull, HLS, archive)', async t => {
+  const m = await mediaApp('default')
+  t.teardown(() => m.app.close())
+  const network = (await call(m.app, m.cookie, 'GET', `${API}/system/network`)).json() as { nics: Array<{ ipAddress: string }> }
+  const device = network.nics.find(n => n.ipAddress !== '')!.ipAddress
+  const pull = await create(m, 'outputs', { name: 'pull', protocol: 'rtsp', rtsp_direction: 'pull' })
+  t.equal(pull.url, `rtsp://${device}:554/${pull.uuid}`, 'served by the device on its address and RTSP port')
+  const hls = await create(m, 'outputs', { name: 'hls', protocol: 'hls' })
+  t.equal(hls.url, `https://${device}/hls/${hls.uuid}/index.m3u8`)
+  const named = await create(m, 'outputs', { name: 'named pull', protocol: 'rtsp', rtsp_direction: 'pull', url: `rtsp://${device}:554/gate` })
+  t.equal(named.url, `rtsp://${device}:554/gate`, 'a given url is kept: it names the path served')
+  const archive = await create(m, 'outputs', { name: 'archive', protocol: 'ts_segment_archive' })
+  t.equal(archive.url, `/data/archive/${archive.uuid}`)
+  const placed = await create(m, 'outputs', { name: 'placed', protocol: 'ts_segment_archive', url: '/data/archive/mine' })
+  t.equal(placed.url, '/data/archive/mine', 'a given archive path is kept')
+  const list = (await call(m.app, m.cookie, 'GET', `${API}/outputs`)).json() as { output_list: Array<{ uuid: string, url: string }> }
+  t.equal(list.output_list.find(o => o.uuid === pull.uuid)?.url, pull.url, 'lists show the derived url')
+  // The caller still gives the url of everything the device sends somewhere.
+  for (const [protocol, extra] of [['ts_udp', {}], ['ts_tcp', {}], ['rtmp', {}], ['rtsp', { rtsp_direction: 'push' }]] as const) {
+    assertRefused(t, await attempt(m, 'POST', 'outputs', { name: `no url ${protocol}`, protocol, ...extra }),
+      { status: 400, field: 'url', message: new RegExp(`^url is required when protocol is ${protocol}`) })
+  }
+  // Emptied, it is derived again (here after the RTSP port changed).
+  t.equal((await call(m.app, m.cookie, 'PUT', `${API}/system/services/rtspserver`, { rtsp_port: 8554 })).statusCode, 200)
+  const moved = await call(m.app, m.cookie, 'PUT', `${API}/outputs/output-${pull.uuid}`, { url: '' })
+  t.equal(moved.json().url, `rtsp://${device}:8554/${pull.uuid}`)
 })
 
 t.test('an input without a name is named after its url, and that name must be free', async t => {

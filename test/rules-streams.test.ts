@@ -134,6 +134,31 @@ t.test('a running stream cannot be changed or deleted; its status is live', asyn
   t.equal((await call(m.app, m.cookie, 'DELETE', `${API}/streams/stream-${s.uuid}`)).statusCode, 204, 'and deleted')
 })
 
+t.test('GET-edit-PUT of an unchanged object a running stream uses is a 200; a real change is a 409', async t => {
+  const m = await mediaApp()
+  t.teardown(() => m.app.close())
+  const k = await kit(m)
+  const relay = await create(m, `metadata/metadata-${k.klv.uuid}/relays`, { address: '10.0.0.7', port: 4000 })
+  const s = await create(m, 'streams', { name: 'live', input: k.udpIn.uuid, transcoder: k.transcoder.uuid, outputs: [k.out[0]!.uuid], metadatas: [k.klv.uuid] })
+  pretend(m.app, [s.uuid], 'running')
+  const paths = [
+    `inputs/input-${k.udpIn.uuid}`, `outputs/output-${k.out[0]!.uuid}`, `transcoders/transcoder-${k.transcoder.uuid}`,
+    `metadata/metadata-${k.klv.uuid}`, `metadata/metadata-${k.klv.uuid}/relays/relay-${relay.uuid}`, `streams/stream-${s.uuid}`
+  ]
+  for (const path of paths) {
+    const got = await call(m.app, m.cookie, 'GET', `${API}/${path}`)
+    const before = m.app.kraken.store.snapshot()
+    const put = await call(m.app, m.cookie, 'PUT', `${API}/${path}`, got.json())
+    t.equal(put.statusCode, 200, `${path}: the unchanged item sent back (${put.body})`)
+    t.same(put.json(), got.json(), `${path}: answered as stored`)
+    t.same(m.app.kraken.store.snapshot(), before, `${path}: nothing written`)
+  }
+  const output = (await call(m.app, m.cookie, 'GET', `${API}/outputs/output-${k.out[0]!.uuid}`)).json() as Record<string, unknown>
+  const changed = await attempt(m, 'PUT', `outputs/output-${k.out[0]!.uuid}`, { ...output, ttl: 3 })
+  assertRefused(t, changed, { status: 409, field: 'uuid', message: /running stream 'live'/ })
+  assertRefused(t, await attempt(m, 'PUT', `metadata/metadata-${k.klv.uuid}/relays/relay-${relay.uuid}`, { port: 4001 }), { status: 409, field: 'uuid', message: /running stream 'live'/ })
+})
+
 t.test('a change of protocol that would break a stream using the object is refused (409)', async t => {
   const m = await mediaApp()
   t.teardown(() => m.app.close())

@@ -62,6 +62,8 @@ t.test('metadata sources', async t => {
     [{ ...net, security_set: { enabled: true } }, 'security_set.classifying_country', /required when security_set.enabled is true/],
     [{ ...net, security_set: { classification: 'Cosmic' } }, 'security_set.classification', /must be one of/],
     [{ ...net, security_set: { classifying_country: 'us' } }, 'security_set.classifying_country', /pattern/],
+    [{ ...net, security_set: { enabled: true, classifying_country: 'XXX' } }, 'security_set.classifying_country', /'XXX' is not an ISO 3166-1 alpha-3 country code/],
+    [{ ...net, security_set: { object_countries: ['CAN', 'ZZZ'] } }, 'security_set.object_countries', /'ZZZ' is not an ISO 3166-1 alpha-3/],
     [{ ...net, security_set: { object_countries: ['USA', 'CAN', 'GBR', 'AUS', 'NZL', 'FRA', 'DEU'] } }, 'security_set.object_countries', /6/],
     [{ name: 'from video' }, 'name', /already used/]
   ]

@@ -11,10 +11,11 @@ import type { Lockout } from './lockout.ts'
 import { LoginLanes } from './login-lanes.ts'
 import { sessionIdCandidates, type Session, type SessionStore } from './sessions.ts'
 
+/** Keys a login does not know (`remember`) are ignored, as appliance logins do; resources stay strict. */
 export const LoginBody = Type.Object({
   username: Type.String({ maxLength: 256, description: 'account name' }),
   password: Type.String({ maxLength: 1024, description: 'the account password' })
-}, { additionalProperties: false })
+}, { additionalProperties: true, examples: [{ username: 'haiadmin', password: 'krakenapi' }] })
 
 const SessionInfo = Type.Object({
   username: Type.String(),

@@ -18,6 +18,8 @@ export function requireSession (request: FastifyRequest, sessions: SessionStore)
   if (request.session === undefined) throw unauthenticated()
   const allowed = request.routeOptions.config.roles
   if (allowed !== undefined && !allowed.includes(request.session.role)) {
-    throw forbidden(`the ${request.session.role} role may not ${request.method} ${request.routeOptions.url ?? ''}`)
+    // The path asked for (as routed), not the route's template: `account-haiadmin`, not `account-:accountId`.
+    const path = request.url.split('?')[0] ?? ''
+    throw forbidden(`the ${request.session.role} role may not ${request.method} ${path}`)
   }
 }

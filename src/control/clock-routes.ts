@@ -17,7 +17,7 @@ const ClockMove = Type.Object({
   advance_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 366 * 86_400_000, description: 'move the clock forward by this many milliseconds' })),
   set: Type.Optional(Type.String({ format: 'date-time', description: 'move the clock forward to this time (ISO 8601 with a zone); earlier than now is refused' })),
   mode: Type.Optional(Type.Union([Type.Literal('real'), Type.Literal('manual')], { description: 'switch the mode, going on from the current time (applied after the move)' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ mode: 'manual' }] })
 
 type ClockMove = { advance_ms?: number, set?: string, mode?: 'real' | 'manual' }
 

@@ -79,7 +79,7 @@ const DeviceEventBody = Type.Object({
   max_encoders: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'licence-changed: transcoding sessions of the new licence' })),
   nic: Type.Optional(Type.String({ pattern: NIC_NAME_PATTERN, description: 'nic-down, nic-up: the NIC name' })),
   duration_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 * DAY_MS, description: 'unreachable: for how long, on the emulator clock' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ type: 'licence-changed', max_encoders: 2 }] })
 
 const EventResult = Type.Object({
   type: Type.String(),

@@ -37,7 +37,7 @@ export function registerSnapshotRoutes (app: FastifyInstance, services: () => Se
       ...base, operationId: 'emulatorTakeSnapshot', summary: 'Keep the emulator\'s whole state under a name (control route)',
       description: 'The store and the runtime (stream states, counters, NICs down), not sessions. A snapshot of the same name is replaced. ' +
         'Kept in `<data>.snapshots/` next to the data file (so it outlives a restart), in memory with --in-memory.',
-      body: Type.Object({ name: Name }, { additionalProperties: false }),
+      body: Type.Object({ name: Name }, { additionalProperties: false, examples: [{ name: 'before-my-test' }] }),
       response: { 201: Summary, ...errorResponses(400, 401, 403, 413, 415, 500) }
     }
   }, async function takeSnapshot (request: FastifyRequest, reply: FastifyReply) {

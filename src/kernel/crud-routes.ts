@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { randomUUID } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
 import {
   PARENT_KEY, collectionRoute, itemRoute, itemUrl, lineage,
   type Operation, type Resource, type RuleContext
@@ -15,6 +16,8 @@ import type { Item, Op, Store } from './store.ts'
 type Params = Record<string, string>
 const ALL_OPERATIONS: readonly Operation[] = ['list', 'create', 'get', 'update', 'delete']
 const JSON_TYPE = 'application/json; charset=utf-8'
+/** The `?full=` values that ask for full items [ours: the contract names only true]. */
+const FULL = new Set(['true', '1'])
 
 /** Registers the derived routes of every resource of the registry, then each resource's extras. */
 export function registerCrudRoutes (app: FastifyInstance, registry: Registry, store: () => Store): void {
@@ -44,13 +47,13 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
           params: CollectionParams,
           // [ours] unknown query parameters (a client's cache buster) are ignored, as web servers do;
           // only `full` is checked.
-          querystring: Type.Object({ full: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'full items instead of the minimal representation' })) }, { additionalProperties: true, description: 'other parameters (a cache buster) are ignored' }),
+          querystring: Type.Object({ full: Type.Optional(Type.Enum(['true', 'false', '1', '0'], { type: 'string', description: 'full items instead of the minimal representation: true or 1 (false or 0: minimal)' })) }, { additionalProperties: true, description: 'other parameters (a cache buster) are ignored' }),
           response: { 200: r.schemas.List, ...errorResponses(400, ...guardedErrors) }
         }
       }, async function listItems (request: FastifyRequest, reply: FastifyReply) {
         const params = request.params as Params
         const parentId = resolveParents(store(), r, params)
-        const full = (request.query as { full?: string }).full === 'true'
+        const full = FULL.has((request.query as { full?: string }).full ?? '')
         const session = request.session!
         const { visible, present, presentVersion } = r.spec
         const all = store().list(r.collection)
@@ -138,7 +141,6 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         const s = store()
         const basis = s.rollbacks()
         const previous = findItem(s, r, params, request)
-        r.spec.beforeChange?.(ruleContext(s, request, r, previous[PARENT_KEY] as string | undefined), previous)
         const body = withoutReadOnly(r, request.body as Item)
         delete body[r.idField]
         const next: Item = { ...previous, ...body }
@@ -150,6 +152,10 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         r.spec.validate?.(ctx, next, previous)
         let stored = r.spec.toStored === undefined ? next : await r.spec.toStored(ctx, next, previous)
         if (parentId !== undefined) stored = { ...stored, [PARENT_KEY]: parentId }
+        // A GET-edit-PUT round trip that changes nothing is a 200 even while a running stream uses
+        // the item (kraken-api.md section 3): only a real change is refused, and nothing is written.
+        if (isDeepStrictEqual(stored, previous)) return presented(r, request, previous)
+        r.spec.beforeChange?.(ctx, previous)
         const id = String(previous[r.idField])
         assertSessionLive(request)
         await s.commit([{ op: 'put', collection: r.collection, id, item: stored }], basis)

@@ -49,8 +49,9 @@ export interface ResourceSpec<S extends TObject = TObject> {
   /** Device rules: throw a KrakenError to refuse. `previous` is undefined on create. */
   validate?: (ctx: RuleContext, next: Item, previous: Item | undefined) => void
   /**
-   * Refuses any change (PUT or DELETE) of an existing item before its body is even validated:
-   * a running stream answers 409 "stop it first" whatever the body says.
+   * Refuses a change of an existing item: a DELETE before anything else, a PUT once the body is
+   * validated and only when the stored item would differ (an unchanged PUT is a 200), so a
+   * running stream answers 409 "stop it first" to every real change.
    */
   beforeChange?: (ctx: RuleContext, previous: Item) => void
   /** Turns a validated item into what is stored (hash a password, drop a write-only field). */
@@ -67,6 +68,11 @@ export interface ResourceSpec<S extends TObject = TObject> {
   routes?: (app: FastifyInstance, resource: Resource) => void
   /** The operations the kernel registers; all five by default. */
   operations?: readonly Operation[]
+  /**
+   * Realistic bodies shown by /apidoc ("Try it out" starts from them): each must succeed on the
+   * default fixture (test/apidoc-examples.test.ts sends every one).
+   */
+  examples?: { create: Readonly<Record<string, unknown>>, update: Readonly<Record<string, unknown>> }
 }
 
 export type Operation = 'list' | 'create' | 'get' | 'update' | 'delete'
@@ -134,10 +140,10 @@ export function defineResource<S extends TObject> (spec: ResourceSpec<S>): Resou
   const ignored = Type.Optional(Type.Unknown({ description: 'read-only: ignored when sent' }))
   const writable = (n: string) => !readOnly.has(n) && !internal.has(n)
   const createProps = pick(n => writable(n) || readOnly.has(n), (s, n) => readOnly.has(n) ? ignored : (required.has(n) ? s : Type.Optional(s)))
-  const Create = Type.Object(createProps, { additionalProperties: false })
+  const Create = Type.Object(createProps, { additionalProperties: false, ...(spec.examples !== undefined && { examples: [spec.examples.create] }) })
   // PUT merges over the stored item, so its body has no defaults to fill in.
   const updateProps = pick(n => writable(n) || readOnly.has(n), (s, n) => readOnly.has(n) ? ignored : Type.Optional(withoutDefault(s)))
-  const Update = Type.Object(updateProps, { additionalProperties: false })
+  const Update = Type.Object(updateProps, { additionalProperties: false, ...(spec.examples !== undefined && { examples: [spec.examples.update] }) })
 
   return {
     spec: spec as unknown as ResourceSpec,

@@ -6,9 +6,11 @@
 // opened by test/data-format.test.ts) and checks what the migration changed. Then bring the
 // shipped fixtures to version N and record a file of version N: npx tsx scripts/data-file-fixture.ts.
 import { currentVersion, formatOf, type Migration } from '../kernel/store.ts'
+import { v2CountryCodes } from './v2-country-codes.ts'
 
 /** MIGRATIONS[i] turns version i + 1 into version i + 2. */
 export const MIGRATIONS: readonly Migration[] = [
+  v2CountryCodes
 ]
 
 /** The format this release writes. */

@@ -12,7 +12,7 @@ import { assertSessionLive } from '../kernel/caller.ts'
 export const PasswordChange = Type.Object({
   current_password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'the account\'s current password: required to change your own; optional for an Administrator' })),
   new_password: Type.String({ minLength: 1, maxLength: 1024, description: 'the new password (password policy: 15-80 characters with a lower case and an upper case letter, a digit and one of ! @ # $ % ^ & *)' })
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ current_password: 'krakenapi', new_password: 'Trainee!Passw0rd-2024' }] })
 
 /**
  * `PUT /apis/v2/accounts/account-<name>/password` (kraken-api.md section 2): any role for its own

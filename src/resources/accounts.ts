@@ -54,7 +54,11 @@ export const accounts = defineResource({
     const { lockout } = request.server.kraken
     return item.state === 'Active' && lockout.isLocked(String(item.name)) ? { ...item, state: 'Locked' } : item
   },
-  routes: registerPasswordRoute
+  routes: registerPasswordRoute,
+  examples: {
+    create: { name: 'trainee', role: 'Operator', state: 'Active', password: 'Trainee!Passw0rd-2024' },
+    update: { state: 'Active' }
+  }
 })
 
 function validateAccount (ctx: RuleContext, next: Item, previous: Item | undefined): void {

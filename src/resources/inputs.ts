@@ -85,5 +85,9 @@ export const inputs = defineResource({
   unique: ['name'],
   validate: validateInput,
   beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'inputs', 'input', String(previous.uuid)),
-  toStored: (ctx, next, previous) => completeInput(ctx, next, previous)
+  toStored: (ctx, next, previous) => completeInput(ctx, next, previous),
+  examples: {
+    create: { name: 'Example UAV-2 FMV (TS/UDP multicast)', protocol: 'ts_udp', url: 'udp://239.10.20.2:5000' },
+    update: { url: 'udp://239.10.20.3:5000' }
+  }
 })

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { iso31661 } from 'iso-3166/1.js'
 import { defineResource, type RuleContext } from '../kernel/define-resource.ts'
 import { conflict, invalid } from '../kernel/errors.ts'
 import type { Item } from '../kernel/store.ts'
@@ -48,6 +49,22 @@ const CONDITIONALS: readonly Conditional[] = ['udp_port', 'multicast_address'].m
 
 const isNetwork = (item: Item): boolean => item.input_method === 'network'
 
+/** The assigned ISO 3166-1 alpha-3 codes, from a maintained list rather than one typed here. */
+export const COUNTRY_CODES: ReadonlySet<string> = new Set(iso31661.map(c => c.alpha3))
+
+/** Every country of a security set is an assigned ISO 3166-1 alpha-3 code [docs: ISO-3166 alpha-3]. */
+function checkCountries (security: Metadata['security_set']): void {
+  if (security === undefined) return
+  const code = security.classifying_country
+  if (code !== undefined && code !== '' && !COUNTRY_CODES.has(code)) {
+    throw invalid('security_set.classifying_country', `'${code}' is not an ISO 3166-1 alpha-3 country code (such as USA, CAN, GBR)`)
+  }
+  const unknown = (security.object_countries ?? []).find(c => !COUNTRY_CODES.has(c))
+  if (unknown !== undefined) {
+    throw invalid('security_set.object_countries', `'${unknown}' is not an ISO 3166-1 alpha-3 country code (such as USA, CAN, GBR)`)
+  }
+}
+
 function validateMetadata (ctx: RuleContext, next: Item, previous: Item | undefined): void {
   const item = settle(ctx, next, previous, CONDITIONALS)
   if (item.input_method === 'video_source' && item.data_format !== 'klv') throw invalid('data_format', 'must be klv when input_method is video_source')
@@ -60,6 +77,7 @@ function validateMetadata (ctx: RuleContext, next: Item, previous: Item | undefi
   if (security?.enabled === true && security.classifying_country === '') {
     throw invalid('security_set.classifying_country', 'is required when security_set.enabled is true')
   }
+  checkCountries(security)
   if (!isNetwork(item)) return
   const others = ctx.store.list('metadata').filter(m => m.uuid !== item.uuid && isNetwork(m))
   if (others.length >= MAX_NETWORK_SOURCES) {
@@ -87,5 +105,9 @@ export const metadata = defineResource({
   unique: ['name'],
   validate: validateMetadata,
   beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'metadata', 'metadata source', String(previous.uuid)),
-  toStored: (ctx, next, previous) => settle(ctx, next, previous, CONDITIONALS)
+  toStored: (ctx, next, previous) => settle(ctx, next, previous, CONDITIONALS),
+  examples: {
+    create: { name: 'Example UAV-2 KLV (UDP)', input_method: 'network', data_format: 'klv', udp_port: 6001, mission_id: 'EXAMPLE-01' },
+    update: { mission_id: 'EXAMPLE-02' }
+  }
 })

@@ -15,7 +15,7 @@ export const OutputSchema = Type.Object({
   uuid: ref('UUID v4 assigned by the device; read-only'),
   name: Name('output'),
   protocol: defaulted(choice(OUTPUT_PROTOCOLS, { default: 'ts_udp', description: 'ts_udp, ts_srt, ts_tcp, rtmp, rtsp, hls or ts_segment_archive (recording in segments, iorouter streams only)' })),
-  url: Url('where the output goes, up to 256 characters: udp://<address>:<port> (ts_udp), tcp://<address>:<port> (ts_tcp), rtmp://... (rtmp), rtsp://... (rtsp), http(s)://... (hls), an absolute path on the device (ts_segment_archive); for ts_srt derived from the SRT settings (what is sent is replaced)'),
+  url: Url('where the output goes, up to 256 characters. Required for udp://<address>:<port> (ts_udp), tcp://<address>:<port> or tcp://:<port> to listen (ts_tcp), rtmp://... (rtmp), rtsp://... (rtsp push). Derived when empty for rtsp pull (rtsp://<device>:<rtsp_port>/<uuid>), hls (https://<device>/hls/<uuid>/index.m3u8) and ts_segment_archive (an absolute path on the device, /data/archive/<uuid>); for ts_srt always derived from the SRT settings (what is sent is replaced)'),
   network_interface: defaulted(Type.String({ pattern: NIC_PATTERN, default: 'auto', description: 'NIC that sends the output: auto (the routing table decides) or a NIC name of system/network' })),
   mtu: defaulted(Type.Integer({ minimum: 576, maximum: 9000, default: 1500, description: 'largest IP packet sent, 576-9000 bytes' })),
   ttl: Ttl,
@@ -30,6 +30,10 @@ export const OutputSchema = Type.Object({
 
 export type Output = Static<typeof OutputSchema>
 
+/**
+ * The url shape of each protocol (kraken-api.md section 5). Required for ts_udp, ts_tcp, rtmp and
+ * RTSP push; RTSP pull, HLS and archives get a derived one when none is given (deriveUrl).
+ */
 const URL_SHAPES: Readonly<Record<Exclude<OutputProtocol, 'ts_srt'>, UrlShape>> = {
   ts_udp: { kind: 'host-port', scheme: 'udp' },
   ts_tcp: { kind: 'host-port', scheme: 'tcp' },
@@ -37,6 +41,39 @@ const URL_SHAPES: Readonly<Record<Exclude<OutputProtocol, 'ts_srt'>, UrlShape>> 
   rtsp: { kind: 'uri', schemes: ['rtsp'] },
   hls: { kind: 'uri', schemes: ['http', 'https'] },
   ts_segment_archive: { kind: 'path' }
+}
+
+/**
+ * The address of the device as a client reaches it: the output's NIC, else the first NIC with an
+ * address, from system/network [ours]. Without one (a hand-made fixture) `localhost`.
+ */
+function deviceAddress (ctx: RuleContext, item: Item): string {
+  const nics = ctx.store.singleton('network')?.nics
+  const list = Array.isArray(nics) ? nics as Array<{ name?: unknown, ipAddress?: unknown }> : []
+  const addressed = list.filter(n => typeof n.ipAddress === 'string' && n.ipAddress !== '')
+  const nic = addressed.find(n => n.name === item.network_interface) ?? addressed[0]
+  return nic === undefined ? 'localhost' : String(nic.ipAddress)
+}
+
+/** The RTSP server's port (system/services rtspserver), 554 by default [docs]. */
+function rtspPort (ctx: RuleContext): number {
+  const port = (ctx.store.singleton('services')?.rtspserver as { rtsp_port?: unknown } | undefined)?.rtsp_port
+  return typeof port === 'number' ? port : 554
+}
+
+/**
+ * Outputs the device serves or places itself need no url: without one, RTSP pull and HLS get the
+ * address the device serves them at, and a segment archive a folder of its own; the url shows it,
+ * as a ts_srt url shows the SRT settings. A url given for them is kept (it names the path the
+ * device serves, or the archive's place) [ours].
+ */
+function deriveUrl (ctx: RuleContext, item: Item): Item {
+  if (item.url !== '' && item.url !== undefined && item.url !== null) return item
+  const uuid = String(item.uuid)
+  if (item.protocol === 'rtsp' && item.rtsp_direction === 'pull') return { ...item, url: `rtsp://${deviceAddress(ctx, item)}:${rtspPort(ctx)}/${uuid}` }
+  if (item.protocol === 'hls') return { ...item, url: `https://${deviceAddress(ctx, item)}/hls/${uuid}/index.m3u8` }
+  if (item.protocol === 'ts_segment_archive') return { ...item, url: `/data/archive/${uuid}` }
+  return item
 }
 
 const CONDITIONALS: readonly Conditional[] = [
@@ -48,13 +85,13 @@ const CONDITIONALS: readonly Conditional[] = [
 function completeOutput (ctx: RuleContext, next: Item, previous: Item | undefined): Item {
   let item = completeSrt(next, { srt_overhead: 25 })
   if (item.protocol === 'rtsp' && item.rtsp_direction === null) item = { ...item, rtsp_direction: 'push' }
-  return settle(ctx, item, previous, CONDITIONALS)
+  return deriveUrl(ctx, settle(ctx, item, previous, CONDITIONALS))
 }
 
 function validateOutput (ctx: RuleContext, next: Item, previous: Item | undefined): void {
   const item = completeOutput(ctx, next, previous)
   const protocol = item.protocol as OutputProtocol
-  if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol)
+  if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol === 'rtsp' ? `rtsp (${String(item.rtsp_direction)})` : protocol)
   checkNic(ctx.store, 'network_interface', item.network_interface, true)
   checkSrt(item)
   checkSrtPortFree(ctx, item, 'output')
@@ -72,5 +109,9 @@ export const outputs = defineResource({
   unique: ['name'],
   validate: validateOutput,
   beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'outputs', 'output', String(previous.uuid)),
-  toStored: (ctx, next, previous) => completeOutput(ctx, next, previous)
+  toStored: (ctx, next, previous) => completeOutput(ctx, next, previous),
+  examples: {
+    create: { name: 'Example TOC Multicast 1080p', protocol: 'ts_udp', url: 'udp://239.10.30.10:5000', ttl: 16 },
+    update: { ttl: 32 }
+  }
 })

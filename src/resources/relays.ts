@@ -20,8 +20,9 @@ function refuseWhileSourceRuns (ctx: RuleContext): void {
   if (ctx.parentId !== undefined) refuseIfRunningUses(ctx, 'metadata', 'the metadata source of this relay', ctx.parentId)
 }
 
-function validateRelay (ctx: RuleContext, next: Item, _previous: Item | undefined): void {
-  refuseWhileSourceRuns(ctx)
+function validateRelay (ctx: RuleContext, next: Item, previous: Item | undefined): void {
+  // A change is refused by beforeChange, which an unchanged PUT does not reach.
+  if (previous === undefined) refuseWhileSourceRuns(ctx)
   // [ours] the same destination twice would send every event twice.
   const clash = ctx.store.list(relays.collection).find(r =>
     r[PARENT_KEY] === ctx.parentId && r.uuid !== next.uuid && r.address === next.address && r.port === next.port)
@@ -42,5 +43,9 @@ export const relays = defineResource({
   readOnly: ['uuid'],
   summary: ['uuid', 'address', 'port'],
   validate: validateRelay,
-  beforeDelete: (ctx) => { refuseWhileSourceRuns(ctx) }
+  beforeChange: (ctx) => { refuseWhileSourceRuns(ctx) },
+  examples: {
+    create: { address: '10.20.0.26', port: 6969 },
+    update: { port: 6970 }
+  }
 })

@@ -69,5 +69,16 @@ export const streams = defineResource({
   beforeChange: refuseIfActive,
   // Status lives in the runtime (memory), never in the data file: every response shows it live.
   present: (request, item) => ({ ...item, ...request.server.kraken.runtime.state(String(item.uuid)) }),
-  presentVersion: request => request.server.kraken.runtime.version()
+  presentVersion: request => request.server.kraken.runtime.version(),
+  examples: {
+    // Objects of the default fixture; the spare output serves no stream there.
+    create: {
+      name: 'Example UAV-1 to the spare multicast',
+      mode: 'transcoder',
+      input: '7961d341-9dc8-4e57-96b0-161ce79fbe99',
+      transcoder: '97ab9c97-6e2c-4a3e-acea-485586a56012',
+      outputs: ['5b1f0c8e-7a43-4d1e-9c2b-3e8f6a0d4c71']
+    },
+    update: { description: 'changed from /apidoc' }
+  }
 })

@@ -62,5 +62,9 @@ export const transcoders = defineResource({
   summary: ['uuid', 'name', 'format', 'video_bitrate', 'width', 'height'],
   unique: ['name'],
   validate: validateTranscoder,
-  beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'transcoders', 'transcoder', String(previous.uuid))
+  beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'transcoders', 'transcoder', String(previous.uuid)),
+  examples: {
+    create: { name: 'Example H.264 720p 2.5 Mbps', format: 'h264', video_bitrate: 2500, width: 1280, height: 720, framerate: 30 },
+    update: { gop_size: 30 }
+  }
 })

@@ -11,7 +11,7 @@ export type UrlShape =
   | { kind: 'path' }
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
-const HOST_PORT = new RegExp(`^(udp|tcp)://(@?)(${LABEL}(?:\\.${LABEL})*):(\\d{1,5})$`)
+const HOST_PORT = new RegExp(`^(udp|tcp)://(@?)((?:${LABEL}(?:\\.${LABEL})*)?):(\\d{1,5})$`)
 
 export function isIpv4 (host: string): boolean {
   const parts = host.split('.')
@@ -24,12 +24,16 @@ export function isMulticast (host: string): boolean {
   return first >= 224 && first <= 239
 }
 
-/** `udp://239.1.1.1:5000` -> host and port; `@` before the host (VLC style) is accepted. */
+/**
+ * `udp://239.1.1.1:5000` -> host and port; `@` before the host (VLC style) is accepted. A TCP URL
+ * may leave the host out: `tcp://:4045` listens on every address (Haivision's own example).
+ */
 export function hostPort (url: string): { scheme: string, host: string, port: number } | undefined {
   const m = HOST_PORT.exec(url)
   if (m === null) return undefined
   const [, scheme, , host, port] = m as unknown as [string, string, string, string, string]
   const n = Number(port)
+  if (host === '' && scheme !== 'tcp') return undefined
   // Dotted digits are an address, so each octet must be one.
   if (/^[\d.]+$/.test(host) && !isIpv4(host)) return undefined
   if (n < 1 || n > 65535) return undefined
@@ -38,7 +42,7 @@ export function hostPort (url: string): { scheme: string, host: string, port: nu
 
 function describe (shape: UrlShape): string {
   switch (shape.kind) {
-    case 'host-port': return `${shape.scheme}://<address>:<port>`
+    case 'host-port': return `${shape.scheme}://<address>:<port>${shape.scheme === 'tcp' ? ' (tcp://:<port> listens on every address)' : ''}`
     case 'uri': return shape.schemes.map(s => `${s}://<host>/...`).join(' or ')
     case 'path': return 'an absolute path on the device, such as /data/archive/<name>'
   }

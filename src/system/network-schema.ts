@@ -53,4 +53,4 @@ export const NicPatch = patchOf(Nic, {
 /** PUT merges over the stored settings; NICs are matched by name and the ones not sent keep theirs. */
 export const NetworkPatch = patchOf(Network, {
   nics: Type.Optional(Type.Array(NicPatch, { description: 'changes to existing NICs, matched by name; NICs not listed keep their settings' }))
-}, { description: 'The fields to change; read-only fields (macAddress, speed) are ignored' })
+}, { description: 'The fields to change; read-only fields (macAddress, speed) are ignored', examples: [{ hostname: 'kraken-lab', ntpAddress: 'pool.ntp.org' }] })

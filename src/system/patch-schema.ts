@@ -8,7 +8,7 @@ export const Ignored = Type.Optional(Type.Unknown({ description: 'read-only: ign
  * default (a default would overwrite the stored value), unknown fields refused. `overrides`
  * replaces some fields (read-only ones, nested patches).
  */
-export function patchOf (schema: TObject, overrides: Record<string, TSchema> = {}, options: { description?: string } = {}): TObject {
+export function patchOf (schema: TObject, overrides: Record<string, TSchema> = {}, options: { description?: string, examples?: unknown[] } = {}): TObject {
   const props: Record<string, TSchema> = {}
   for (const [name, property] of Object.entries(schema.properties as Record<string, TSchema>)) {
     props[name] = overrides[name] ?? Type.Optional(withoutDefault(property))

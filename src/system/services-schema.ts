@@ -58,18 +58,18 @@ export const RtspService = Type.Object({ ...common, rtsp_port: RtspStored.proper
 export const WebService = Type.Object({ ...common, data: Type.Object({ listeners: Type.Object({ interfaces: Interfaces }) }) }, { additionalProperties: false, description: 'The web server, which also serves this API' })
 
 /** PUT bodies: `name` may be sent (it must match the path), `status` is read-only. */
-function patch (extra: Record<string, TSchema>, description: string): TObject {
+function patch (extra: Record<string, TSchema>, description: string, example: Record<string, unknown>): TObject {
   return Type.Object({
     name: Type.Optional(Type.String({ description: 'read-only: when sent it must be the service in the path' })),
     enabled: Type.Optional(Type.Boolean({ description: 'switch the service on or off' })),
     status: Ignored,
     ...extra
-  }, { additionalProperties: false, description })
+  }, { additionalProperties: false, description, examples: [example] })
 }
-export const PlainServicePatch = patch({}, 'The fields to change')
-export const RtspServicePatch = patch({ rtsp_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port, 1-65535' })) }, 'The fields to change')
+export const PlainServicePatch = patch({}, 'The fields to change', { enabled: true })
+export const RtspServicePatch = patch({ rtsp_port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'TCP port, 1-65535' })) }, 'The fields to change', { enabled: true, rtsp_port: 8554 })
 export const WebServicePatch = patch({
   data: Type.Optional(Type.Object({
     listeners: Type.Optional(Type.Object({ interfaces: Type.Optional(Interfaces) }, { additionalProperties: false }))
   }, { additionalProperties: false }))
-}, 'The fields to change; the web server cannot be disabled')
+}, 'The fields to change; the web server cannot be disabled', { data: { listeners: { interfaces: ['eth0'] } } })

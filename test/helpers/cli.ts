@@ -21,11 +21,14 @@ export async function tempDir (t: { teardown: (fn: () => unknown) => void }, pre
   return dir
 }
 
-function spawnCli (args: readonly string[], env: Record<string, string>): ChildProcess {
+/** tsx's loader by URL, so the CLI also runs from a directory outside the repository. */
+const TSX = import.meta.resolve('tsx')
+
+function spawnCli (args: readonly string[], env: Record<string, string>, cwd = ROOT): ChildProcess {
   // Only the variables the test names reach the CLI (plus PATH/HOME), so a KRAKEN_* in the
   // developer's shell cannot change what a test sees.
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  return spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
 /** Runs the CLI to its end (for --help and bad options). */
@@ -57,8 +60,8 @@ export interface RunningCli {
  * Starts the CLI and resolves once it printed its ready line (or rejects with its output when it
  * exits first). The process is killed when the test ends, whatever happened.
  */
-export async function startCli (t: { teardown: (fn: () => unknown) => void }, args: readonly string[], env: Record<string, string> = {}): Promise<RunningCli> {
-  const child = spawnCli(args, env)
+export async function startCli (t: { teardown: (fn: () => unknown) => void }, args: readonly string[], env: Record<string, string> = {}, cwd = ROOT): Promise<RunningCli> {
+  const child = spawnCli(args, env, cwd)
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s })
@@ -93,8 +96,8 @@ export async function startCli (t: { teardown: (fn: () => unknown) => void }, ar
 }
 
 /** Starts the CLI with `--print-ready json` and returns the parsed ready line too. */
-export async function startCliJson (t: { teardown: (fn: () => unknown) => void }, args: readonly string[], env: Record<string, string> = {}): Promise<RunningCli & { ready: Ready }> {
-  const cli = await startCli(t, ['--port', '0', '--print-ready', 'json', ...args], env)
+export async function startCliJson (t: { teardown: (fn: () => unknown) => void }, args: readonly string[], env: Record<string, string> = {}, cwd = ROOT): Promise<RunningCli & { ready: Ready }> {
+  const cli = await startCli(t, ['--port', '0', '--print-ready', 'json', ...args], env, cwd)
   return { ...cli, ready: JSON.parse(cli.line) as Ready }
 }
 
