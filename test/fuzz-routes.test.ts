@@ -6,12 +6,15 @@ import { collectionRoute, itemRoute } from '../src/kernel/define-resource.ts'
 import { makeApp } from './helpers/app.ts'
 import { FuzzHarness, fuzzEndpoint } from './helpers/fuzz-harness.ts'
 import { writeEndpoints } from './helpers/fuzz-endpoints.ts'
-import { fuzzRuns, fuzzSeed, statusLine } from './helpers/fuzz-options.ts'
+import { fuzzRuns, fuzzSeed, replayLine, statusLine } from './helpers/fuzz-options.ts'
 import { seedAdministration } from './helpers/admin-seed.ts'
 
 const FIXTURE = 'default'
-// 1,000 cases per endpoint (some of them scrypt logins) outlast the default per-file timeout.
+// 1,000 cases per endpoint in CI (some of them scrypt logins) outlast the default per-file timeout.
 t.setTimeout(900_000)
+// Printed by every run, passing or not: a failure can always be replayed with the same cases.
+t.comment(replayLine('test/fuzz-routes.test.ts'))
+console.error(replayLine('test/fuzz-routes.test.ts'))
 
 t.test('every hand-written write route survives hostile requests', async t => {
   const app = await makeApp({ fixture: FIXTURE })
@@ -33,7 +36,7 @@ t.test('every hand-written write route survives hostile requests', async t => {
         t.ok(harness.paramTuples(endpoint).length > 0, `something to aim ${endpoint.path} at`)
       }
       const result = await fuzzEndpoint(harness, endpoint, fuzzRuns(), fuzzSeed())
-      t.equal(result.cases, fuzzRuns(), statusLine(result))
+      t.equal(result.cases, fuzzRuns(), `${statusLine(result)} (seed ${fuzzSeed()})`)
     })
   }
 })

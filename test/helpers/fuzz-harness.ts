@@ -262,14 +262,14 @@ function describe (endpoint: Endpoint, url: string, payload: Buffer | undefined)
 }
 
 /** Runs `runs` cases against one endpoint; resolves with what was seen, throws on a violation. */
-export async function fuzzEndpoint (harness: FuzzHarness, endpoint: Endpoint, runs: number, seed?: number): Promise<FuzzResult> {
+export async function fuzzEndpoint (harness: FuzzHarness, endpoint: Endpoint, runs: number, seed: number): Promise<FuzzResult> {
   const result: FuzzResult = { cases: 0, statuses: new Map() }
   await harness.restore()
   const tuples = harness.paramTuples(endpoint)
   const examples = await harness.examples(endpoint, tuples)
   await fc.assert(
     fc.asyncProperty(harness.caseOf(endpoint, examples), async c => { await harness.check(endpoint, c, tuples, result) }),
-    { numRuns: runs, ...(seed === undefined ? {} : { seed }), endOnFailure: true, includeErrorInReport: true }
+    { numRuns: runs, seed, endOnFailure: true, includeErrorInReport: true }
   )
   return result
 }

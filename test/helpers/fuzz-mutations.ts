@@ -53,26 +53,34 @@ export function mutate (value: unknown, mutations: readonly Mutation[], names: r
   return out
 }
 
+/** A generated value as it goes into a body: a copy of its own. fast-check hands out the same
+ *  object to every case that draws it (constantFrom, and again while shrinking), and a later
+ *  mutation changes the body in place: without the copy one case could change, or make circular,
+ *  a value every following case then sends. */
+function fresh (value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value
+}
+
 function applyOne (value: unknown, m: Mutation, names: readonly string[]): unknown {
   if (typeof value !== 'object' || value === null) {
-    return m.kind === 'set' ? m.value : value
+    return m.kind === 'set' ? fresh(m.value) : value
   }
   if (Array.isArray(value)) {
     const i = 'pick' in m ? m.pick % (value.length + 1) : value.length
-    if (m.kind === 'set') value[i] = m.value
+    if (m.kind === 'set') value[i] = fresh(m.value)
     else if (m.kind === 'delete') value.splice(i, 1)
     else if (m.kind === 'nested' && i < value.length) value[i] = applyOne(value[i], m.inner, [])
-    else if (m.kind === 'unknown') value.push(m.value)
+    else if (m.kind === 'unknown') value.push(fresh(m.value))
     return value
   }
   const record = value as Record<string, unknown>
   const keys = [...new Set([...Object.keys(record), ...names])]
   const key = 'pick' in m && keys.length > 0 ? keys[m.pick % keys.length] as string : undefined
   switch (m.kind) {
-    case 'set': if (key !== undefined) record[key] = m.value; break
+    case 'set': if (key !== undefined) record[key] = fresh(m.value); break
     case 'delete': if (key !== undefined) delete record[key]; break
-    case 'unknown': record[m.name] = m.value; break
-    case 'proto': record[PROTO_KEY] = m.value; break
+    case 'unknown': record[m.name] = fresh(m.value); break
+    case 'proto': record[PROTO_KEY] = fresh(m.value); break
     case 'nested': if (key !== undefined) record[key] = applyOne(record[key], m.inner, []); break
   }
   return record

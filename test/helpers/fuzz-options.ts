@@ -8,10 +8,28 @@ export function fuzzRuns (): number {
   return n
 }
 
-/** A fixed fast-check seed to replay a failure (fast-check prints the seed it used). */
-export function fuzzSeed (): number | undefined {
-  const raw = process.env.KRAKEN_FUZZ_SEED
-  return raw === undefined ? undefined : Number(raw)
+let chosen: number | undefined
+
+/**
+ * The fast-check seed of this run: KRAKEN_FUZZ_SEED to replay one, else a random one, chosen once
+ * per process so the file prints it once and every endpoint uses it (as a replay will).
+ */
+export function fuzzSeed (env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.KRAKEN_FUZZ_SEED
+  if (raw !== undefined) {
+    const n = Number(raw)
+    if (!Number.isSafeInteger(n)) throw new Error(`KRAKEN_FUZZ_SEED must be an integer (got ${raw})`)
+    return n
+  }
+  chosen ??= Math.floor(Math.random() * 2 ** 31)
+  return chosen
+}
+
+/** `fuzz seed 123, 200 cases per endpoint; replay: KRAKEN_FUZZ_SEED=123 KRAKEN_FUZZ_RUNS=200 npx tap test/x.test.ts` */
+export function replayLine (file: string): string {
+  const seed = fuzzSeed()
+  const runs = fuzzRuns()
+  return `fuzz seed ${seed}, ${runs} cases per endpoint; replay: KRAKEN_FUZZ_SEED=${seed} KRAKEN_FUZZ_RUNS=${runs} npx tap ${file}`
 }
 
 /** `1000 cases: 400 x612, 404 x200, ...` for the test's message. */
