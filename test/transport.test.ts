@@ -6,21 +6,15 @@ import t from 'tap'
 import { request } from 'undici'
 import { startHttps, send, loginHttps, type HttpResult } from './helpers/https.ts'
 import type { TapTest } from './helpers/auth.ts'
+import { HSTS, assertDeviceHeaders } from './helpers/device-headers.ts'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
-const HSTS = 'max-age=31536000; includeSubDomains'
 const MiB = 1024 * 1024
-
-/** Checks the nginx headers and, for a JSON body, the exact content type. */
-function assertDeviceHeaders (t: TapTest, res: HttpResult, what: string): void {
-  t.equal(res.headers.server, 'nginx', `${what}: Server`)
-  t.equal(res.headers['strict-transport-security'], HSTS, `${what}: HSTS`)
-}
 
 /** An error response: the status, the type, the envelope and nothing else (no top-level `id`). */
 function assertEnvelope (t: TapTest, res: HttpResult, status: number, type: string, what: string): { message: string, details: Array<{ field: string, message: string }> } {
   t.equal(res.status, status, `${what}: status`)
-  assertDeviceHeaders(t, res, what)
+  assertDeviceHeaders(t, res.headers, what)
   t.equal(res.headers['content-type'], JSON_TYPE, `${what}: content type`)
   const body = res.json() as { error: { type: string, message: string, details: Array<{ field: string, message: string }> } }
   t.same(Object.keys(body), ['error'], `${what}: only the envelope (never a top-level id)`)
@@ -46,6 +40,9 @@ t.test('every response carries Server: nginx and HSTS, JSON ones the exact conte
     ['forbidden', () => send(emu, 'POST', '/apis/v2/accounts', { cookie: viewer, body: {} }), 403, true],
     ['unknown path', () => send(emu, 'GET', '/nope'), 404, true],
     ['unknown api path', () => send(emu, 'GET', '/apis/v2/nope', { cookie: admin }), 404, true],
+    // The router's own refusals, answered before any hook runs (app.ts frameworkErrors).
+    ['a bad %-escape in an id', () => send(emu, 'GET', '/apis/v2/streams/stream-%zz', { cookie: admin }), 400, true],
+    ['an id over the router\'s length limit', () => send(emu, 'GET', `/apis/v2/streams/stream-${'a'.repeat(600)}`, { cookie: admin }), 404, true],
     ['wrong method', () => send(emu, 'PATCH', '/apis/v2/accounts', { cookie: admin }), 405, true],
     ['apidoc', () => send(emu, 'GET', '/apidoc'), 200, false],
     ['apidoc json', () => send(emu, 'GET', '/apidoc/json'), 200, true],
@@ -56,7 +53,7 @@ t.test('every response carries Server: nginx and HSTS, JSON ones the exact conte
   for (const [what, run, status, json] of cases) {
     const res = await run()
     t.equal(res.status, status, `${what}: status`)
-    assertDeviceHeaders(t, res, what)
+    assertDeviceHeaders(t, res.headers, what)
     if (json) {
       t.equal(res.headers['content-type'], JSON_TYPE, `${what}: content type`)
       t.doesNotThrow(() => res.json(), `${what}: JSON body`)
@@ -151,6 +148,10 @@ t.test('404 for unknown paths and ids, 405 with Allow for a wrong method', async
   for (const path of ['/nope', '/apis', '/apis/v3/streams', '/apis/v2/nope', '/apis/v2/accounts/account-nobody', '/apis/v2/accounts/nobody', '/apis/v2/accounts/account-haiadmin/nope', '/apidoc/nope.js']) {
     assertEnvelope(t, await send(emu, 'GET', path, { cookie }), 404, 'NotFound', path)
   }
+  // The router refuses these before any hook runs (app.ts frameworkErrors); they answer like
+  // every other error, device headers included.
+  assertEnvelope(t, await send(emu, 'GET', `/apis/v2/streams/stream-${'a'.repeat(600)}`, { cookie }), 404, 'NotFound', 'an id longer than the router allows')
+  assertEnvelope(t, await send(emu, 'GET', '/apis/v2/streams/stream-%zz', { cookie }), 400, 'Validation', 'a malformed %-escape')
   const cases: Array<[string, string, string[]]> = [
     ['PATCH', '/apis/v2/accounts', ['GET', 'POST']],
     ['DELETE', '/apis/v2/accounts', ['GET', 'POST']],

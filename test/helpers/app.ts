@@ -1,6 +1,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp, type AppDeps, type KrakenApp } from '../../src/app.ts'
 import type { Config } from '../../src/config.ts'
+import { requireDeviceHeaders } from './device-headers.ts'
 
 export const PASSWORD = 'krakenapi'
 export const USERS = { Administrator: 'haiadmin', Operator: 'operator', Viewer: 'user' } as const
@@ -19,12 +20,15 @@ export async function login (app: KrakenApp, username: string = USERS.Administra
   return `id=${id}`
 }
 
-/** A JSON call with the given session cookie. */
+/** A JSON call with the given session cookie. Throws when the response lacks the device's Server
+ *  and HSTS headers (kraken-api.md section 1), whatever the test itself looks at. */
 export async function call (app: KrakenApp, cookie: string | undefined, method: InjectOptions['method'], url: string, payload?: unknown): Promise<LightMyRequestResponse> {
   const headers: Record<string, string> = {}
   if (cookie !== undefined) headers.cookie = cookie
   if (payload !== undefined) headers['content-type'] = 'application/json'
-  return app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) })
+  const res = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) })
+  requireDeviceHeaders(res.headers, `${String(method)} ${url.length > 120 ? `${url.slice(0, 120)}...` : url} -> ${res.statusCode}`)
+  return res
 }
 
 /** Asserts nothing about tap; returns the parsed error envelope of a response, or throws. */

@@ -5,6 +5,7 @@ import path from 'node:path'
 import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { Agent, request, type Dispatcher } from 'undici'
+import { requireDeviceHeaders } from './device-headers.ts'
 
 /** The repository root: the CLI runs from there so `--import tsx` resolves. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -118,11 +119,13 @@ export function clientOf (ready: Ready, certificate: string): { url: string, age
   return { url: ready.url, agent: new Agent({ connect: { ca: certificate, servername: 'localhost' } }) }
 }
 
+/** One JSON request; throws when the answer lacks the device's Server and HSTS headers. */
 export async function json (client: { url: string, agent: Dispatcher }, method: Dispatcher.HttpMethod, urlPath: string, options: { cookie?: string, body?: unknown } = {}): Promise<{ status: number, body: unknown }> {
   const headers: Record<string, string> = {}
   if (options.cookie !== undefined) headers.cookie = options.cookie
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   const res = await request(client.url + urlPath, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), dispatcher: client.agent })
   const text = await res.body.text()
+  requireDeviceHeaders(res.headers, `${method} ${urlPath} -> ${res.statusCode}`)
   return { status: res.statusCode, body: text === '' ? undefined : JSON.parse(text) as unknown }
 }

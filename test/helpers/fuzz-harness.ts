@@ -1,9 +1,10 @@
 // The property-based bad-input harness: every write endpoint the app documents in /apidoc/json
 // (so a new one is covered without touching the tests), hit with generated and mutated requests.
-// Properties checked on every case: no 5xx, an error is the envelope of kraken-api.md section 4,
-// a rejected request leaves the store exactly as it was, an accepted one leaves a store that
-// survives a JSON round trip and checkDb (what the durable store would write and reload), and
-// Object.prototype is never polluted.
+// Properties checked on every case: no 5xx, the device's Server and HSTS headers on every response
+// and the exact JSON content type on every body (kraken-api.md section 1), an error is the envelope
+// of kraken-api.md section 4, a rejected request leaves the store exactly as it was, an accepted one
+// leaves a store that survives a JSON round trip and checkDb (what the durable store would write
+// and reload), and Object.prototype is never polluted.
 import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
 import type { KrakenApp } from '../../src/app.ts'
@@ -13,6 +14,7 @@ import { PARENT_KEY } from '../../src/kernel/define-resource.ts'
 import { arbitraryOf } from './fuzz-schema.ts'
 import { collectionOf, type Endpoint } from './fuzz-endpoints.ts'
 import { badId, contentType, mutate, mutations, textDamage, toPayload, type Mutation, type TextDamage } from './fuzz-mutations.ts'
+import { deviceHeaderProblems } from './device-headers.ts'
 
 interface Case {
   /** index into the endpoint's valid param tuples, or a replacement for one id */
@@ -185,6 +187,11 @@ export class FuzzHarness {
     result.statuses.set(res.statusCode, (result.statuses.get(res.statusCode) ?? 0) + 1)
     const where = (): string => `${describe(endpoint, url, payload)} -> ${res.statusCode} ${res.body.slice(0, 400)}`
     if (res.statusCode >= 500) throw new Error(`5xx: ${where()}`)
+    const headerProblems = deviceHeaderProblems(res.headers)
+    if (headerProblems.length > 0) throw new Error(`not the device's headers (${headerProblems.join('; ')}): ${where()}`)
+    // Field clients refuse a JSON answer of any other type, a success as much as an error.
+    const type = String(res.headers['content-type'] ?? '')
+    if (res.body !== '' && type !== JSON_TYPE) throw new Error(`a body without the JSON content type (${type}): ${where()}`)
     if (polluted()) throw new Error(`Object.prototype polluted: ${where()}`)
     if (res.statusCode >= 400) {
       checkEnvelope(res, where)
@@ -234,9 +241,11 @@ function collectNames (value: unknown, out: string[]): void {
   }
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8'
+
 function checkEnvelope (res: LightMyRequestResponse, where: () => string): void {
   const type = String(res.headers['content-type'] ?? '')
-  if (type !== 'application/json; charset=utf-8') throw new Error(`error without the JSON content type (${type}): ${where()}`)
+  if (type !== JSON_TYPE) throw new Error(`error without the JSON content type (${type}): ${where()}`)
   let body: unknown
   try {
     body = res.json()

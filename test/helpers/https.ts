@@ -1,5 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici'
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/start-emulator.ts'
+import { requireDeviceHeaders } from './device-headers.ts'
 
 /** A real emulator on a real HTTPS port (port 0), in memory unless told otherwise. */
 export async function startHttps (options: EmulatorOptions = {}): Promise<RunningEmulator & { agent: Agent }> {
@@ -11,7 +12,9 @@ export async function startHttps (options: EmulatorOptions = {}): Promise<Runnin
 
 export interface HttpResult { status: number, headers: Record<string, string | string[] | undefined>, text: string, json: () => unknown }
 
-/** One request over HTTPS; the body is sent as JSON when given. */
+/** One request over HTTPS; the body is sent as JSON when given. Throws when the response lacks the
+ *  device's Server and HSTS headers (kraken-api.md section 1: every response carries them), so no
+ *  test that goes through here can receive a response without them unnoticed. */
 export async function send (emulator: { url: string, agent: Dispatcher }, method: Dispatcher.HttpMethod, path: string, options: { cookie?: string, body?: unknown, headers?: Record<string, string> } = {}): Promise<HttpResult> {
   const headers: Record<string, string> = { ...options.headers }
   if (options.cookie !== undefined) headers.cookie = options.cookie
@@ -22,6 +25,7 @@ export async function send (emulator: { url: string, agent: Dispatcher }, method
   }
   const res = await request(emulator.url + path, { method, headers, body, dispatcher: emulator.agent })
   const text = await res.body.text()
+  requireDeviceHeaders(res.headers, `${method} ${path.length > 120 ? `${path.slice(0, 120)}...` : path} -> ${res.statusCode}`)
   return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) }
 }
 
