@@ -1,21 +1,42 @@
 import t from 'tap'
 import { Limiter } from '../src/auth/limiter.ts'
 
+/** Lets every pending promise callback run, so "nothing else started" is checked after the fact. */
+const settle = () => new Promise<void>(resolve => setImmediate(resolve))
+
 t.test('a limiter runs at most its limit at once, all tasks in order, failures included', async t => {
   const limiter = new Limiter(2)
   let active = 0
   let peak = 0
   const started: number[] = []
+  // Each task runs until the test lets it finish: no sleeping on the real clock.
+  const finish = new Map<number, () => void>()
   const task = (i: number) => limiter.run(async () => {
     started.push(i)
     active++
     peak = Math.max(peak, active)
-    await new Promise(resolve => setTimeout(resolve, 5))
+    await new Promise<void>(resolve => finish.set(i, resolve))
     active--
     if (i === 3) throw new Error('task 3 fails')
     return i
   })
-  const results = await Promise.allSettled([0, 1, 2, 3, 4, 5, 6].map(task))
+  const all = Promise.allSettled([0, 1, 2, 3, 4, 5, 6].map(task))
+  await settle()
+  t.same(started, [0, 1], 'two start at once')
+  finish.get(1)!()
+  await settle()
+  t.same(started, [0, 1, 2], 'a finished task frees its slot for the next in line, and only one')
+  finish.get(0)!()
+  await settle()
+  t.same(started, [0, 1, 2, 3])
+  finish.get(3)!()
+  await settle()
+  t.same(started, [0, 1, 2, 3, 4], 'a failure frees its slot too')
+  for (const i of [2, 4, 5, 6]) {
+    await settle()
+    finish.get(i)!()
+  }
+  const results = await all
   t.equal(peak, 2, 'never more than two at once')
   t.same(started, [0, 1, 2, 3, 4, 5, 6], 'in the order they came')
   t.same(results.map(r => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'], 'a failure frees its slot')
