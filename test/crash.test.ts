@@ -13,6 +13,7 @@ import type { Db, Item } from '../src/kernel/store.ts'
 import { resources } from '../src/resources/index.ts'
 import { emulatorArgs, spawnServer, type ServerProcess } from '../bench/spawn-server.ts'
 import { seedStore, streamBody, writeDataFile } from '../bench/seed-db.ts'
+import { preparedCli } from './helpers/prepared.ts'
 
 const STREAMS = 10_000
 const CLIENTS = 50
@@ -20,6 +21,9 @@ const CLIENTS = 50
 const ACKS_BEFORE_KILL = 600
 const KILL_AFTER_MS = 15_000
 const FREE_OUTPUTS = 2_000
+/** This run's build when `npm test` made one, else the sources through tsx. */
+const built = preparedCli()
+const CLI = built === undefined ? { entry: 'src/cli.ts' } : { entry: built, loader: 'none' as const }
 
 // Loading 10,000 streams twice, on a shared 2-core machine, takes a while.
 t.setTimeout(240_000)
@@ -68,7 +72,7 @@ t.test('acknowledged writes survive SIGKILL under load; nothing half-written', a
   await writeDataFile(data, seeded.db)
   const seededById = new Map(seeded.db.collections.streams!.map(s => [String(s.uuid), s]))
 
-  const first = await spawnServer({ entry: 'src/cli.ts', args: emulatorArgs(data, certs, ['--transition-ms', '0']), timeoutMs: 120_000 })
+  const first = await spawnServer({ ...CLI, args: emulatorArgs(data, certs, ['--transition-ms', '0']), timeoutMs: 120_000 })
   t.teardown(() => first.kill())
   const ca = await readFile(path.join(certs, 'cert.pem'), 'utf8')
 
@@ -160,7 +164,7 @@ t.test('acknowledged writes survive SIGKILL under load; nothing half-written', a
   t.doesNotThrow(() => checkDb(JSON.parse(leftText) as Db, new Registry(resources)), 'the data file left by the kill is valid')
 
   // Restart on the same files: recovery replays the journal into a new snapshot.
-  const second = await spawnServer({ entry: 'src/cli.ts', args: emulatorArgs(data, certs, ['--transition-ms', '0']), timeoutMs: 120_000 })
+  const second = await spawnServer({ ...CLI, args: emulatorArgs(data, certs, ['--transition-ms', '0']), timeoutMs: 120_000 })
   t.teardown(() => second.kill())
   const client = await open(second, ca)
   const cookie = await login(client)

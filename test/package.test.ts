@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.ts'
 import { startEmulator } from '../src/start-emulator.ts'
 import { ROOT, nodeTestCounts, run } from './helpers/examples.ts'
 import { startCli } from './helpers/cli-process.ts'
+import { preparedPackage, type PackInfo } from './helpers/prepared.ts'
 
 // npm pack compiles the whole project; on a busy 2-core machine that alone can take a minute.
 t.setTimeout(600_000)
@@ -86,11 +87,18 @@ t.test('npm pack, install into an empty folder, use it as an integrator would', 
   const dir = await mkdtemp(join(tmpdir(), 'kraken-package-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
 
-  // --- the tarball
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, timeoutMs: 480_000 })
-  t.equal(packed.code, 0, `npm pack ${packed.stderr}`)
-  const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string, files: Array<{ path: string }> }>
-  const files = info!.files.map(f => f.path)
+  // --- the tarball: the one `npm test` packed for this run (scripts/test.mjs), else packed here
+  let prepared = preparedPackage()
+  if (prepared === undefined) {
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, timeoutMs: 480_000 })
+    t.equal(packed.code, 0, `npm pack ${packed.stderr}`)
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as PackInfo[]
+    prepared = { tarball: join(dir, info!.filename), info: info! }
+  } else {
+    t.comment(`the package npm test packed for this run: ${prepared.tarball}`)
+  }
+  const { info, tarball } = prepared
+  const files = info.files.map(f => f.path)
   for (const needed of ['package.json', 'README.md', 'dist/cli.js', 'dist/index.js', 'dist/index.d.ts', 'dist/start-emulator.d.ts',
     'fixtures/default/fixture.json', 'fixtures/empty/fixture.json', 'certs/README.md']) {
     t.ok(files.includes(needed), `packs ${needed}`)
@@ -103,7 +111,6 @@ t.test('npm pack, install into an empty folder, use it as an integrator would', 
   const app = join(dir, 'app')
   await mkdir(app)
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'integrator-suite', private: true, type: 'module' }))
-  const tarball = join(dir, info!.filename)
   let installed = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: app, timeoutMs: 240_000 })
   if (installed.code !== 0) {
     t.comment(`offline install failed, retrying with --prefer-offline: ${installed.stderr.split('\n')[0] ?? ''}`)

@@ -2,6 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { expectedReadme } from '../scripts/readme-tables.ts'
 import { docExamples, ROOT } from './helpers/examples.ts'
+import { FULL_RUNS, QUICK_RUNS } from './helpers/fuzz-options.ts'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
@@ -27,4 +28,10 @@ t.test('every example the README shows is an examples/ file, verbatim', async t 
 t.test('every script the README names exists in package.json', async t => {
   const scripts = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts
   for (const [, name] of readme.matchAll(/npm run ([a-z:-]+)/g)) t.ok(scripts[name!], `npm run ${name}`)
+})
+
+t.test('the README states the fuzz case counts the suite runs, by default and in CI', async t => {
+  const stated = /send \*\*([\d,]+)\*\* generated\s+requests to every write endpoint by default and \*\*([\d,]+)\*\* when `CI=true`/.exec(readme)
+  t.ok(stated, 'the Development section states both counts')
+  t.same(stated?.slice(1).map(n => Number(n.replaceAll(',', ''))), [QUICK_RUNS, FULL_RUNS])
 })

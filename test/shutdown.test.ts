@@ -10,10 +10,11 @@ import { join } from 'node:path'
 import tls from 'node:tls'
 import { X509Certificate } from 'node:crypto'
 import { Agent, request } from 'undici'
-import { startCli, sourceCli, type CliProcess } from './helpers/cli-process.ts'
-import { ROOT } from './helpers/examples.ts'
+import { startCli, type CliProcess } from './helpers/cli-process.ts'
+import { cliCommand } from './helpers/prepared.ts'
 
-const [node, cliArgs] = sourceCli(ROOT)
+// This run's build when `npm test` made one, else the sources: runnable from any directory.
+const [node, cliArgs] = cliCommand()
 
 interface Running extends CliProcess { agent: Agent, ca: string }
 

@@ -46,6 +46,3 @@ export async function startCli (command: string, args: readonly string[], option
     clearTimeout(timer)
   }
 }
-
-/** The emulator from source: `node --import tsx src/cli.ts ...args`, runnable from any directory. */
-export const sourceCli = (root: string): [string, string[]] => [process.execPath, ['--import', import.meta.resolve('tsx'), `${root}src/cli.ts`]]

@@ -6,10 +6,10 @@ import tls from 'node:tls'
 import { fileURLToPath } from 'node:url'
 import { Agent, request, type Dispatcher } from 'undici'
 import { requireDeviceHeaders } from './device-headers.ts'
+import { cliCommand } from './prepared.ts'
 
 /** The repository root: the CLI runs from there so `--import tsx` resolves. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const CLI = path.join(ROOT, 'src', 'cli.ts')
 
 export interface Ready { url: string, port: number, fingerprint: string, pid: number }
 
@@ -22,14 +22,12 @@ export async function tempDir (t: { teardown: (fn: () => unknown) => void }, pre
   return dir
 }
 
-/** tsx's loader by URL, so the CLI also runs from a directory outside the repository. */
-const TSX = import.meta.resolve('tsx')
-
 function spawnCli (args: readonly string[], env: Record<string, string>, cwd = ROOT): ChildProcess {
   // Only the variables the test names reach the CLI (plus PATH/HOME), so a KRAKEN_* in the
   // developer's shell cannot change what a test sees.
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
-  return spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const [node, cli] = cliCommand()
+  return spawn(node, [...cli, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
 /** Runs the CLI to its end (for --help and bad options). */

@@ -1,9 +1,20 @@
 import type { FuzzResult } from './fuzz-harness.ts'
 
-/** Cases per endpoint: 1,000 by default (the issue's floor); KRAKEN_FUZZ_RUNS for a deeper run. */
-export function fuzzRuns (): number {
-  const raw = process.env.KRAKEN_FUZZ_RUNS
-  const n = raw === undefined ? 1000 : Number(raw)
+/** Cases per endpoint in CI (`CI=true`, as .ci/run sets it): the floor the fuzz issue asked for. */
+export const FULL_RUNS = 1000
+/** Cases per endpoint on a developer's `npm test`: a fifth, so the suite stays quick to run often. */
+export const QUICK_RUNS = 200
+
+/** The same reading of CI as scripts/test.mjs. */
+export function isCi (env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI === 'true' || env.CI === '1'
+}
+
+/** Cases per endpoint: KRAKEN_FUZZ_RUNS when set, else the full count in CI and the quick one elsewhere. */
+export function fuzzRuns (env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.KRAKEN_FUZZ_RUNS
+  if (raw === undefined) return isCi(env) ? FULL_RUNS : QUICK_RUNS
+  const n = Number(raw)
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`KRAKEN_FUZZ_RUNS must be a positive integer (got ${raw})`)
   return n
 }
