@@ -23,6 +23,21 @@ export function deviceHeaderProblems (headers: AnyHeaders): string[] {
   return problems
 }
 
+/** The header map of a raw HTTP/1.1 response head (status line first), for a response read off a
+ *  socket: names lower-cased, a repeated header as an array, as node:http hands them out. */
+export function headersOfHead (head: string): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {}
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':')
+    if (colon <= 0) continue
+    const name = line.slice(0, colon).trim().toLowerCase()
+    const value = line.slice(colon + 1).trim()
+    const seen = headers[name]
+    headers[name] = seen === undefined ? value : [...([] as string[]).concat(seen), value]
+  }
+  return headers
+}
+
 /** Throws when the device headers are missing or wrong: for helpers that have no `t`. */
 export function requireDeviceHeaders (headers: AnyHeaders, what: string): void {
   const problems = deviceHeaderProblems(headers)
