@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { expectedReadme } from '../scripts/readme-tables.ts'
 import { docExamples, ROOT } from './helpers/examples.ts'
-import { FULL_RUNS, QUICK_RUNS } from './helpers/fuzz-options.ts'
+import { FULL_RUNS, QUICK_RUNS, fuzzRuns } from './helpers/fuzz-options.ts'
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
@@ -34,4 +34,8 @@ t.test('the README states the fuzz case counts the suite runs, by default and in
   const stated = /send \*\*([\d,]+)\*\* generated\s+requests to every write endpoint by default and \*\*([\d,]+)\*\* when `CI=true`/.exec(readme)
   t.ok(stated, 'the Development section states both counts')
   t.same(stated?.slice(1).map(n => Number(n.replaceAll(',', ''))), [QUICK_RUNS, FULL_RUNS])
+  t.ok(QUICK_RUNS < FULL_RUNS, 'the default is the smaller count')
+  t.equal(fuzzRuns({}), QUICK_RUNS, 'a developer\'s run: the quick count')
+  t.equal(fuzzRuns({ CI: 'true' }), FULL_RUNS, 'CI=true (.ci/run): the full count')
+  t.equal(fuzzRuns({ CI: 'true', KRAKEN_FUZZ_RUNS: '5000' }), 5000, 'KRAKEN_FUZZ_RUNS wins')
 })
