@@ -4,6 +4,7 @@ import { buildApp, type AppDeps, type KrakenApp } from './app.ts'
 import { resolveConfig, type Config } from './config.ts'
 import { loadOrCreateCertificate } from './tls/certificate.ts'
 import { parseDuration, type Clock, type ClockMode } from './kernel/clock.ts'
+import { requestLogHandle, type RequestLogHandle } from './control/request-log-expect.ts'
 
 /**
  * Any CLI option (camelCase, e.g. `transitionMs`), plus in-process extras. Left out, an option
@@ -29,7 +30,7 @@ export type EmulatorOptions = Omit<Partial<Config>, 'clock'> & Pick<AppDeps, 'lo
 
 export const DEFAULT_CLOSE_GRACE_MS = 5000
 
-export interface RunningEmulator {
+export interface RunningEmulator extends RequestLogHandle {
   /** `https://127.0.0.1:<port>`: the real port, also when started on port 0. */
   url: string
   port: number
@@ -123,6 +124,7 @@ export async function startEmulator (options: EmulatorOptions = {}): Promise<Run
     app,
     reset: (fixture?: string) => app.kraken.reset(fixture),
     clock: emulatorClock(app),
+    ...requestLogHandle(() => app.kraken.requestLog),
     close: () => {
       closing ??= shutDown(app, redirect, [sockets, redirectSockets], closeGraceMs)
       return closing

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { Clock } from '../kernel/clock.ts'
+import { loosePath } from '../kernel/route-scope.ts'
+import type { FaultAction } from './faults.ts'
+import { BODY_CUT, type RequestLog, type RequestLogEntry } from './request-log.ts'
+import { maskBody, maskHeaders } from './request-log-mask.ts'
+import { braceTemplate } from './request-match.ts'
+
+/** The control plane's own prefix: its requests are neither logged nor faulted. */
+export const CONTROL_PREFIX = '/_emulator'
+
+/** What the request log's hooks need from the device they belong to. */
+export interface RequestLogServices {
+  requestLog: RequestLog
+  clock: Clock
+}
+
+/** A fault that struck a request (set by fault-hooks.ts, read when the request is logged). */
+export interface StruckFault { id: string, action: FaultAction }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** When the request arrived, on the emulator's clock (0 before the request log's first hook). */
+    arrivedAt: number
+    /** The fault that struck this request, if any. */
+    struck: StruckFault | null
+  }
+}
+
+/**
+ * Stamps each request on arrival and writes one log entry when its answer is sent. Install it
+ * before any hook that may answer early (the guards), so a refused request has its arrival time.
+ * With the log turned off (--journal-size 0) no hook is installed at all.
+ */
+export function installRequestLog (app: FastifyInstance, services: () => RequestLogServices): void {
+  app.decorateRequest('arrivedAt', 0)
+  app.decorateRequest('struck', null)
+  if (!services().requestLog.enabled) return
+  app.addHook('onRequest', function stampArrival (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+    request.arrivedAt = services().clock.now()
+    done()
+  })
+  app.addHook('onResponse', function logRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const s = services()
+    recordRequest(s.requestLog, s.clock, request, reply.statusCode)
+    done()
+  })
+}
+
+/** Whether a request is the control plane's (by the route it matched, or its path when none). */
+export function isControlRequest (request: FastifyRequest): boolean {
+  if (!request.is404) return (request.routeOptions.url ?? '').startsWith(CONTROL_PREFIX)
+  return loosePath(request.url).startsWith(CONTROL_PREFIX)
+}
+
+/** The template of the route a request matched, `{param}` style; null when it matched none. */
+export function routeOf (request: FastifyRequest): string | null {
+  const url = request.is404 ? undefined : request.routeOptions.url
+  return url === undefined ? null : braceTemplate(url)
+}
+
+/** The path as the client sent it, without the query. */
+export function sentPath (request: FastifyRequest): string {
+  const raw = request.originalUrl
+  const q = raw.indexOf('?')
+  return q === -1 ? raw : raw.slice(0, q)
+}
+
+/** Writes the entry of one answered request; `status` null when a fault cut the connection. */
+export function recordRequest (log: RequestLog, clock: Clock, request: FastifyRequest, status: number | null): void {
+  if (!log.enabled || isControlRequest(request)) return
+  const now = clock.now()
+  const at = request.arrivedAt === 0 ? now : request.arrivedAt
+  const path = sentPath(request)
+  const route = routeOf(request)
+  const headers = maskHeaders(request.headers)
+  // An estimate of what the entry holds, cheap enough for every request: the strings it keeps
+  // plus a fixed allowance for the object itself.
+  let bytes = 300 + path.length + (route?.length ?? 0)
+  for (const name in headers) bytes += name.length + String(headers[name]).length
+  let query: Record<string, unknown> = {}
+  const rawQuery = request.query as Record<string, unknown> | undefined
+  if (rawQuery !== undefined && rawQuery !== null) {
+    for (const _ in rawQuery) {
+      query = maskBody(rawQuery, log.secrets) as Record<string, unknown>
+      bytes += JSON.stringify(query).length
+      break
+    }
+  }
+  const session = request.session
+  const entry: RequestLogEntry = {
+    seq: log.nextSeq(),
+    time: new Date(at).toISOString(),
+    at,
+    method: request.method,
+    path,
+    route,
+    query,
+    headers,
+    status,
+    durationMs: now - at,
+    user: session?.username ?? null,
+    role: session?.role ?? null
+  }
+  const body = request.body
+  if (body !== undefined && body !== null && request.method !== 'GET' && request.method !== 'HEAD') {
+    const masked = maskBody(body, log.secrets)
+    const text = JSON.stringify(masked)
+    if (text.length > BODY_CUT) {
+      entry.body = text.slice(0, BODY_CUT)
+      entry.bodyTruncated = true
+      bytes += BODY_CUT
+    } else {
+      entry.body = masked
+      bytes += text.length
+    }
+  }
+  if (request.struck !== null) entry.fault = { id: request.struck.id, action: request.struck.action.type }
+  log.add(entry, bytes)
+}
