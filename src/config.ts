@@ -142,7 +142,7 @@ function options (): Option[] {
     new Option('--print-ready <format>', 'how to announce readiness on stdout: text or json (one JSON line)').env(env('PRINT_READY')).argParser(choice(['text', 'json'] as const)),
     new Option('--control-token <secret>', 'token the /_emulator control routes require in the X-Kraken-Control-Token header, or `off` to open them (with a warning) (default: none on loopback, generated and printed on any other address)').env(env('CONTROL_TOKEN')).argParser(nonEmpty),
     new Option('--journal-size <n>', 'requests the request log keeps (GET /_emulator/requests), oldest dropped first; 0 turns it off').env(env('JOURNAL_SIZE')).argParser(integer(0, 10_000_000)),
-    new Option('--journal-bytes <n>', 'bytes the request log may hold (bodies over 4 KB are cut), oldest dropped first (default: 16777216, 16 MiB)').env(env('JOURNAL_BYTES')).argParser(integer(0, 2 ** 32))
+    new Option('--journal-bytes <n>', 'bytes the request log may hold (bodies over 4 KB are cut), oldest dropped first (default: `16777216`, 16 MiB)').env(env('JOURNAL_BYTES')).argParser(integer(0, 2 ** 32))
   ]
 }
 

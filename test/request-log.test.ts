@@ -1,6 +1,6 @@
 // The request log (issue 15): every request to the device, bounded, secrets masked, queried over
 // HTTPS (GET /_emulator/requests, /count, DELETE) and from startEmulator()'s handle.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ManualClock } from '../src/kernel/clock.ts'
 import { RequestExpectationError } from '../src/control/request-log-expect.ts'
 import { loginHttps, send, startHttps, type HttpResult } from './helpers/https.ts'
@@ -10,7 +10,7 @@ const API = '/apis/v2'
 type Emu = Awaited<ReturnType<typeof startHttps>>
 interface Entry { seq: number, time: string, method: string, path: string, route: string | null, query: Record<string, unknown>, headers: Record<string, unknown>, body?: unknown, bodyTruncated?: boolean, status: number | null, durationMs: number, user: string | null, role: string | null }
 
-async function started (t: Tap.Test, options: Parameters<typeof startHttps>[0] = {}): Promise<Emu> {
+async function started (t: Test, options: Parameters<typeof startHttps>[0] = {}): Promise<Emu> {
   const emu = await startHttps(options)
   t.teardown(() => emu.close())
   return emu

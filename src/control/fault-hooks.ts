@@ -27,7 +27,7 @@ export function installFaults (app: FastifyInstance, services: () => FaultServic
     if (hit === undefined) { done(); return }
     const { fault, delayMs } = hit
     const action = fault.action
-    request.struck = { id: fault.id, action }
+    request.struck = action.type === 'delay' ? { id: fault.id, action, delayMs } : { id: fault.id, action }
     switch (action.type) {
       case 'delay':
         s.clock.setTimeout(done, delayMs)

@@ -16,7 +16,7 @@ export interface RequestLogServices {
 }
 
 /** A fault that struck a request (set by fault-hooks.ts, read when the request is logged). */
-export interface StruckFault { id: string, action: FaultAction }
+export interface StruckFault { id: string, action: FaultAction, /** The delay it drew (delay actions). */ delayMs?: number }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -115,6 +115,7 @@ export function recordRequest (log: RequestLog, clock: Clock, request: FastifyRe
       bytes += text.length
     }
   }
-  if (request.struck !== null) entry.fault = { id: request.struck.id, action: request.struck.action.type }
+  const struck = request.struck
+  if (struck !== null) entry.fault = struck.delayMs === undefined ? { id: struck.id, action: struck.action.type } : { id: struck.id, action: struck.action.type, delayMs: struck.delayMs }
   log.add(entry, bytes)
 }

@@ -32,7 +32,7 @@ const RequestLogEntrySchema = Type.Object({
   durationMs: Type.Number({ description: 'arrival to last byte, on the emulator\'s clock' }),
   user: Type.Union([Type.String(), Type.Null()]),
   role: Type.Union([Type.String(), Type.Null()]),
-  fault: Type.Optional(Type.Object({ id: Type.String(), action: Type.String() }, { description: 'the fault that struck it' }))
+  fault: Type.Optional(Type.Object({ id: Type.String(), action: Type.String(), delayMs: Type.Optional(Type.Integer({ description: 'the delay it drew (delay faults)' })) }, { description: 'the fault that struck it' }))
 }, { additionalProperties: false })
 
 export interface RequestLogRouteServices { requestLog: RequestLog }

@@ -20,7 +20,7 @@ export interface RequestLogEntry extends RequestFacts {
   durationMs: number
   role: string | null
   /** The fault that struck this request, if any. */
-  fault?: { id: string, action: string }
+  fault?: { id: string, action: string, delayMs?: number }
 }
 
 /** Bodies longer than this (as JSON) are cut, so one large write cannot fill the log. */
