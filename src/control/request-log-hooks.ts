@@ -24,6 +24,8 @@ declare module 'fastify' {
     arrivedAt: number
     /** The fault that struck this request, if any. */
     struck: StruckFault | null
+    /** The body as parsed, before validation filled defaults in, secrets masked (writes only). */
+    loggedBody: unknown
   }
 }
 
@@ -35,9 +37,18 @@ declare module 'fastify' {
 export function installRequestLog (app: FastifyInstance, services: () => RequestLogServices): void {
   app.decorateRequest('arrivedAt', 0)
   app.decorateRequest('struck', null)
+  app.decorateRequest('loggedBody', undefined)
   if (!services().requestLog.enabled) return
   app.addHook('onRequest', function stampArrival (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     request.arrivedAt = services().clock.now()
+    done()
+  })
+  // The body as the client sent it: validation fills defaults into request.body afterwards.
+  app.addHook('preValidation', function keepBody (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const body = request.body
+    if (body !== undefined && body !== null && request.method !== 'GET' && request.method !== 'HEAD') {
+      request.loggedBody = maskBody(body, services().requestLog.secrets)
+    }
     done()
   })
   app.addHook('onResponse', function logRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
@@ -102,9 +113,8 @@ export function recordRequest (log: RequestLog, clock: Clock, request: FastifyRe
     user: session?.username ?? null,
     role: session?.role ?? null
   }
-  const body = request.body
-  if (body !== undefined && body !== null && request.method !== 'GET' && request.method !== 'HEAD') {
-    const masked = maskBody(body, log.secrets)
+  const masked = request.loggedBody
+  if (masked !== undefined) {
     const text = JSON.stringify(masked)
     if (text.length > BODY_CUT) {
       entry.body = text.slice(0, BODY_CUT)

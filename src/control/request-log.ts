@@ -28,8 +28,8 @@ export const BODY_CUT = 4096
 
 /** Filters of GET /_emulator/requests and emu.requests(); every given one must hold. */
 export interface RequestFilter extends RequestMatcher {
-  /** An exact status (`404`) or a class (`4xx`). */
-  status?: string | number
+  /** An exact status (`404`), a class (`4xx`), or null: no answer (a fault cut the connection). */
+  status?: string | number | null
   /** Only requests that arrived at or after this time (ISO 8601 or ms since the epoch). */
   since?: string | number | Date
   /** true: only requests that matched no route; false: only those that matched one. */
@@ -146,8 +146,9 @@ export function compileFilter (filter: RequestFilter): (entry: RequestLogEntry) 
     (unmatched === undefined || (entry.route === null) === unmatched)
 }
 
-function statusTest (status: string | number | undefined): ((s: number | null) => boolean) | undefined {
+function statusTest (status: string | number | null | undefined): ((s: number | null) => boolean) | undefined {
   if (status === undefined) return undefined
+  if (status === null) return s => s === null
   const text = String(status)
   if (/^[1-5]xx$/i.test(text)) {
     const hundreds = Number(text[0])
