@@ -85,10 +85,12 @@ export function recordRequest (log: RequestLog, clock: Clock, request: FastifyRe
   const path = sentPath(request)
   const route = routeOf(request)
   const headers = maskHeaders(request.headers)
-  // An estimate of what the entry holds, cheap enough for every request: the strings it keeps
-  // plus a fixed allowance for the object itself.
-  let bytes = 300 + path.length + (route?.length ?? 0)
-  for (const name in headers) bytes += name.length + String(headers[name]).length
+  // An estimate of the entry's heap, cheap enough for every request: the strings it keeps, an
+  // allowance per object and property, and twice its JSON for a parsed body (objects weigh more
+  // than their text). Measured over 5,000 GETs and 5,000 POSTs: ~720 bytes of heap per entry
+  // (the new inputs included), estimated ~820.
+  let bytes = 450 + path.length + (route?.length ?? 0)
+  for (const name in headers) bytes += 48 + name.length + String(headers[name]).length
   let query: Record<string, unknown> = {}
   const rawQuery = request.query as Record<string, unknown> | undefined
   if (rawQuery !== undefined && rawQuery !== null) {
@@ -122,7 +124,7 @@ export function recordRequest (log: RequestLog, clock: Clock, request: FastifyRe
       bytes += BODY_CUT
     } else {
       entry.body = masked
-      bytes += text.length
+      bytes += 2 * text.length
     }
   }
   const struck = request.struck
