@@ -15,7 +15,7 @@
 // so a burst of load from elsewhere on the machine hits all of them alike.
 //
 // The emulator runs as `node dist/cli.js`, built afresh into the work directory; see bench/build.ts.
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -286,6 +286,7 @@ async function benchJournalSize (ws: Workspace, streams: number, options: Option
     const runs: JournalSizeResult['runs'] = []
     for (const step of plan) {
       const rounds = new Map<JournalKind, Measurement[]>()
+      const cpu = new Map<JournalKind, number[]>()
       for (let round = 0; round < options.rounds; round++) {
         const order = [...step.servers.slice(round % step.servers.length), ...step.servers.slice(0, round % step.servers.length)]
         for (const [kind, server] of order) {
@@ -293,12 +294,15 @@ async function benchJournalSize (ws: Workspace, streams: number, options: Option
           const base = { url: server.ready.url, cookies: cookies.get(server)! }
           const counted = step.name === 'POST'
           if (round === 0) await measure(scenario, { ...base, durationS: options.warmupS, ...(counted ? { amount: postBudget.warmup } : {}) })
+          const cpuBefore = await cpuMsOf(server.ready.pid)
           const m = await measure(scenario, { ...base, durationS: options.durationS, ...(counted ? { amount: postBudget.round } : {}) })
+          const cpuUs = (await cpuMsOf(server.ready.pid) - cpuBefore) * 1000 / Math.max(1, m.requests)
+          cpu.set(kind, [...(cpu.get(kind) ?? []), cpuUs])
           rounds.set(kind, [...(rounds.get(kind) ?? []), m])
-          log(`${step.name.padEnd(8)} ${kind.padEnd(8)} round ${round + 1}: ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx > 0 ? ' ' + JSON.stringify(m.statuses) : ''}`)
+          log(`cpu ${Math.round(cpuUs)} us/request  ${step.name.padEnd(8)} ${kind.padEnd(8)} round ${round + 1}: ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx > 0 ? ' ' + JSON.stringify(m.statuses) : ''}`)
         }
       }
-      for (const [kind] of step.servers) runs.push({ scenario: step.name, server: kind, m: combine(rounds.get(kind)!), rounds: rounds.get(kind)!.map(r => r.rps) })
+      for (const [kind] of step.servers) runs.push({ scenario: step.name, server: kind, m: combine(rounds.get(kind)!), rounds: rounds.get(kind)!.map(r => r.rps), cpuUs: cpu.get(kind)! })
     }
     const rss = { logOn: (await memoryOf(readOn.ready.pid)).peakRssMb, logOff: (await memoryOf(readOff.ready.pid)).peakRssMb, postLogOn: (await memoryOf(writeOn.ready.pid)).peakRssMb, postLogOff: (await memoryOf(writeOff.ready.pid)).peakRssMb }
     return { streams, runs, peakRssMb: rss }
@@ -306,6 +310,17 @@ async function benchJournalSize (ws: Workspace, streams: number, options: Option
     for (const s of servers) await s.stop()
     await client.close()
   }
+}
+
+/**
+ * CPU time (user + system, ms) a process has used, from /proc (clock ticks of 10 ms). Per request
+ * it is the cost measure that load from elsewhere on the machine disturbs least: req/s falls when
+ * another process takes the CPU, the CPU a request needs does not.
+ */
+async function cpuMsOf (pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 function startEmulator (ws: Workspace, data: string | Promise<string>, extra: readonly string[] = []): Promise<ServerProcess> {
