@@ -1,4 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import { compileMatcher, type RequestFacts, type RequestMatcher } from './request-match.ts'
+import { maskHeaders } from './request-log-mask.ts'
 
 /** One request as the log keeps it: what a client sent and what it got. Secrets are masked. */
 export interface RequestLogEntry extends RequestFacts {
@@ -21,6 +23,18 @@ export interface RequestLogEntry extends RequestFacts {
   role: string | null
   /** The fault that struck this request, if any. */
   fault?: { id: string, action: string, delayMs?: number }
+}
+
+/**
+ * An entry as the ring holds it. The parts that cost most to build (the ISO time, the masked copy
+ * of the headers) are made when the log is read, not on every request.
+ */
+export type StoredEntry = Omit<RequestLogEntry, 'time' | 'headers'> & { rawHeaders: IncomingHttpHeaders }
+
+/** The entry as it is served: its time in ISO 8601, cookie values and credentials masked. */
+function present (stored: StoredEntry): RequestLogEntry {
+  const { rawHeaders, ...rest } = stored
+  return { ...rest, time: new Date(stored.at).toISOString(), headers: maskHeaders(rawHeaders) }
 }
 
 /** Bodies longer than this (as JSON) are cut, so one large write cannot fill the log. */
@@ -54,7 +68,9 @@ export class RequestLog {
   readonly limits: RequestLogLimits
   /** Body, query and header fields whose values are masked (see request-log-mask.ts). */
   readonly secrets: ReadonlySet<string>
-  private entries: RequestLogEntry[] = []
+  private entries: StoredEntry[] = []
+  /** `{param}` templates of Fastify's `:param` routes, made once per route. */
+  readonly templates = new Map<string, string>()
   private sizes: number[] = []
   /** Index of the oldest live entry: dropping from the front is O(1), compacted now and then. */
   private head = 0
@@ -85,7 +101,7 @@ export class RequestLog {
   }
 
   /** Adds an entry of about `bytes` bytes, dropping the oldest ones beyond the bounds. */
-  add (entry: RequestLogEntry, bytes: number): void {
+  add (entry: StoredEntry, bytes: number): void {
     if (!this.enabled) return
     this.entries.push(entry)
     this.sizes.push(bytes)
@@ -105,12 +121,12 @@ export class RequestLog {
   /** The matching entries, oldest first; with `limit`, the newest `limit` of them. */
   query (filter: RequestFilter = {}): RequestLogEntry[] {
     const test = compileFilter(filter)
-    const out: RequestLogEntry[] = []
+    const out: StoredEntry[] = []
     for (let i = this.head; i < this.entries.length; i++) {
       const entry = this.entries[i]!
       if (test(entry)) out.push(entry)
     }
-    return filter.limit === undefined ? out : out.slice(Math.max(0, out.length - filter.limit))
+    return (filter.limit === undefined ? out : out.slice(Math.max(0, out.length - filter.limit))).map(present)
   }
 
   count (filter: RequestFilter = {}): number {
@@ -122,7 +138,7 @@ export class RequestLog {
 
   /** Every entry, oldest first. */
   all (): RequestLogEntry[] {
-    return this.entries.slice(this.head)
+    return this.entries.slice(this.head).map(present)
   }
 
   clear (): void {
@@ -135,7 +151,7 @@ export class RequestLog {
 }
 
 /** A predicate for a filter. The filter's values are assumed valid (see parseRequestFilter). */
-export function compileFilter (filter: RequestFilter): (entry: RequestLogEntry) => boolean {
+export function compileFilter (filter: RequestFilter): (entry: RequestFacts & { status: number | null, at: number }) => boolean {
   const matcher = compileMatcher(filter)
   const status = statusTest(filter.status)
   const since = filter.since === undefined ? undefined : sinceMs(filter.since)
