@@ -85,11 +85,21 @@ export function sentPath (request: FastifyRequest): string {
 
 /** Writes the entry of one answered request; `status` null when a fault cut the connection. */
 export function recordRequest (log: RequestLog, clock: Clock, request: FastifyRequest, status: number | null): void {
-  if (!log.enabled || isControlRequest(request)) return
+  if (!log.enabled) return
+  // routeOptions builds a fresh object at each read: read it once.
+  const url = request.is404 ? undefined : request.routeOptions.url
+  if (url === undefined ? loosePath(request.url).startsWith(CONTROL_PREFIX) : url.startsWith(CONTROL_PREFIX)) return
   const now = clock.now()
   const at = request.arrivedAt === 0 ? now : request.arrivedAt
   const path = sentPath(request)
-  const route = routeOf(request, log.templates)
+  let route: string | null = null
+  if (url !== undefined) {
+    route = log.templates.get(url) ?? null
+    if (route === null) {
+      route = braceTemplate(url)
+      log.templates.set(url, route)
+    }
+  }
   const headers = request.headers
   // An estimate of the entry's heap, cheap enough for every request: the strings it keeps, an
   // allowance per object and property, and twice its JSON for a parsed body (objects weigh more
