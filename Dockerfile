@@ -34,7 +34,8 @@ USER node
 #   KRAKEN_HEADER_TIMEOUT, KRAKEN_REQUEST_TIMEOUT,
 #   KRAKEN_ADMIN_PASSWORD, KRAKEN_OPERATOR_PASSWORD, KRAKEN_VIEWER_PASSWORD, KRAKEN_PASSWORD_POLICY,
 #   KRAKEN_TRANSITION_MS, KRAKEN_REBOOT_MS, KRAKEN_SEED, KRAKEN_CLOCK, KRAKEN_LOG_LEVEL, KRAKEN_PRINT_READY,
-#   KRAKEN_CONTROL_TOKEN (on 0.0.0.0 one is generated and printed unless set; `off` opens /_emulator)
+#   KRAKEN_CONTROL_TOKEN (on 0.0.0.0 one is generated and printed unless set; `off` opens /_emulator),
+#   KRAKEN_JOURNAL_SIZE, KRAKEN_JOURNAL_BYTES
 # An unprivileged user cannot bind 443: the emulator listens on 8443 and `docker run -p 443:8443`
 # gives clients the device's port.
 ENV KRAKEN_HOST=0.0.0.0 \

@@ -5,13 +5,17 @@
 // (autocannon) runs here. Prints a Markdown report and writes it to bench/out/.
 //
 //   npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50]
-//                    [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx]
+//                    [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx] [--journal]
+//
+// --journal measures the request log's cost instead: the emulator with its log on (the default)
+// against the same build with `--journal-size 0`, interleaved the same way, GET list, GET item
+// and POST at each size (bench/journal-report.ts renders it).
 //
 // Each scenario is measured `rounds` times per server, the servers' order rotating every round,
 // so a burst of load from elsewhere on the machine hits all of them alike.
 //
 // The emulator runs as `node dist/cli.js`, built afresh into the work directory; see bench/build.ts.
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -21,13 +25,14 @@ import { BenchClient } from './http.ts'
 import { combine, measure, type Measurement, type Scenario } from './load.ts'
 import { describeMachine, describeRevision } from './machine.ts'
 import { renderReport, type Report, type ScenarioName, type ServerKind, type SizeResult } from './report.ts'
+import { renderJournalReport, type JournalKind, type JournalSizeResult } from './journal-report.ts'
 import { seedStore, streamBody, writeDataFile, type SeededStore } from './seed-db.ts'
 import { REPO_ROOT, emulatorArgs, memoryOf, spawnServer, type ServerProcess } from './spawn-server.ts'
 
-interface Options { sizes: number[], durationS: number, rounds: number, warmupS: number, connections: number, coldStarts: number, postPool: number, out: string | undefined, keep: boolean, tsx: boolean }
+interface Options { sizes: number[], durationS: number, rounds: number, warmupS: number, connections: number, coldStarts: number, postPool: number, out: string | undefined, keep: boolean, tsx: boolean, journal: boolean }
 
 function parseOptions (argv: readonly string[]): Options {
-  const options: Options = { sizes: [100, 10_000], durationS: 5, rounds: 2, warmupS: 2, connections: 50, coldStarts: 5, postPool: 40_000, out: undefined, keep: false, tsx: false }
+  const options: Options = { sizes: [100, 10_000], durationS: 5, rounds: 2, warmupS: 2, connections: 50, coldStarts: 5, postPool: 40_000, out: undefined, keep: false, tsx: false, journal: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     const next = (): string => {
@@ -41,7 +46,7 @@ function parseOptions (argv: readonly string[]): Options {
       return n
     }
     if (arg === '--help') {
-      process.stdout.write('usage: npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50] [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx]\n(see bench/RESULTS.md)\n')
+      process.stdout.write('usage: npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50] [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx] [--journal]\n(see bench/RESULTS.md)\n')
       process.exit(0)
     } else if (arg === '--sizes') options.sizes = next().split(',').map(s => Math.round(positive(s)))
     else if (arg === '--duration') options.durationS = positive(next())
@@ -53,6 +58,7 @@ function parseOptions (argv: readonly string[]): Options {
     else if (arg === '--out') options.out = next()
     else if (arg === '--keep') options.keep = true
     else if (arg === '--tsx') options.tsx = true
+    else if (arg === '--journal') options.journal = true
     else throw new Error(`unknown argument ${arg}; see the header of bench/run.ts`)
   }
   return options
@@ -73,10 +79,33 @@ async function main (): Promise<void> {
   const ws: Workspace = { dir, certFile: tls.certFile!, keyFile: tls.keyFile!, ca: tls.cert, launchers }
   log(`bench: work directory ${dir}; ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`)
   const sizes: SizeResult[] = []
+  const journalSizes: JournalSizeResult[] = []
   try {
-    for (const streams of options.sizes) sizes.push(await benchSize(ws, streams, options))
+    for (const streams of options.sizes) {
+      if (options.journal) journalSizes.push(await benchJournalSize(ws, streams, options))
+      else sizes.push(await benchSize(ws, streams, options))
+    }
   } finally {
     if (!options.keep) await rm(dir, { recursive: true, force: true })
+  }
+  if (options.journal) {
+    const markdown = renderJournalReport({
+      machine,
+      loadAfter: os.loadavg().map(n => Math.round(n * 100) / 100),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      revision,
+      startedAt,
+      durationS: options.durationS,
+      rounds: options.rounds,
+      warmupS: options.warmupS,
+      connections: options.connections,
+      sizes: journalSizes
+    })
+    const out = options.out ?? path.join(REPO_ROOT, 'bench', 'out', `bench-journal-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`)
+    await mkdir(path.dirname(out), { recursive: true })
+    await writeFile(out, markdown)
+    process.stdout.write('\n' + markdown + `\n(written to ${out})\n`)
+    return
   }
   const report: Report = {
     machine,
@@ -211,10 +240,93 @@ async function benchSize (ws: Workspace, streams: number, options: Options): Pro
   }
 }
 
-function startEmulator (ws: Workspace, data: string | Promise<string>): Promise<ServerProcess> {
+/**
+ * The request log's cost: two emulators of the same build, one with the log on (as shipped) and
+ * one with `--journal-size 0`, for reads and two more (each with its own pool of free outputs)
+ * for POST. Same interleaving as the main bench.
+ */
+async function benchJournalSize (ws: Workspace, streams: number, options: Options): Promise<JournalSizeResult> {
+  log(`\n== ${streams} stored streams (request log on vs off)`)
+  const sizeDir = path.join(ws.dir, String(streams))
+  const seeded = await seedStore({ streams, freeOutputs: options.postPool })
+  const pool = new Set(seeded.freeOutputIds)
+  const readsDb = { ...seeded.db, collections: { ...seeded.db.collections, outputs: seeded.db.collections.outputs!.filter(o => !pool.has(String(o.uuid))) } }
+  const readsFile = path.join(sizeDir, 'reads.json')
+  const writesFile = path.join(sizeDir, 'writes.json')
+  await writeDataFile(readsFile, readsDb)
+  await writeDataFile(writesFile, seeded.db)
+  const copyOf = async (file: string, name: string): Promise<string> => {
+    const dir = path.join(sizeDir, name)
+    await mkdir(dir, { recursive: true })
+    const copy = path.join(dir, 'kraken.json')
+    await copyFile(file, copy)
+    return copy
+  }
+  const client = new BenchClient(ws.ca)
+  const servers: ServerProcess[] = []
+  try {
+    const off = ['--journal-size', '0']
+    const readOn = await startEmulator(ws, copyOf(readsFile, 'reads-on'))
+    const readOff = await startEmulator(ws, copyOf(readsFile, 'reads-off'), off)
+    const writeOn = await startEmulator(ws, copyOf(writesFile, 'writes-on'))
+    const writeOff = await startEmulator(ws, copyOf(writesFile, 'writes-off'), off)
+    servers.push(readOn, readOff, writeOn, writeOff)
+    const cookies = new Map<ServerProcess, string[]>()
+    for (const s of servers) cookies.set(s, await client.sessions(s.ready.url, options.connections))
+    const itemId = seeded.streamIds[0]!
+    const postWarmup = Math.min(2_000, Math.floor(options.postPool / 10))
+    const postBudget = { warmup: postWarmup, round: Math.floor((options.postPool - postWarmup - options.connections * (options.rounds + 1)) / options.rounds) }
+    const postStates = new Map<ServerProcess, { next: number }>([[writeOn, { next: 0 }], [writeOff, { next: 0 }]])
+    const readers: Array<[JournalKind, ServerProcess]> = [['log on', readOn], ['log off', readOff]]
+    const plan: Array<{ name: ScenarioName, scenario: (server: ServerProcess) => Scenario, servers: Array<[JournalKind, ServerProcess]> }> = [
+      { name: 'GET list', scenario: () => ({ name: 'GET list', method: 'GET', path: '/apis/v2/streams' }), servers: readers },
+      { name: 'GET item', scenario: () => ({ name: 'GET item', method: 'GET', path: `/apis/v2/streams/stream-${itemId}` }), servers: readers },
+      { name: 'POST', scenario: server => postScenario(seeded, postStates.get(server)!), servers: [['log on', writeOn], ['log off', writeOff]] }
+    ]
+    const runs: JournalSizeResult['runs'] = []
+    for (const step of plan) {
+      const rounds = new Map<JournalKind, Measurement[]>()
+      const cpu = new Map<JournalKind, number[]>()
+      for (let round = 0; round < options.rounds; round++) {
+        const order = [...step.servers.slice(round % step.servers.length), ...step.servers.slice(0, round % step.servers.length)]
+        for (const [kind, server] of order) {
+          const scenario = step.scenario(server)
+          const base = { url: server.ready.url, cookies: cookies.get(server)! }
+          const counted = step.name === 'POST'
+          if (round === 0) await measure(scenario, { ...base, durationS: options.warmupS, ...(counted ? { amount: postBudget.warmup } : {}) })
+          const cpuBefore = await cpuMsOf(server.ready.pid)
+          const m = await measure(scenario, { ...base, durationS: options.durationS, ...(counted ? { amount: postBudget.round } : {}) })
+          const cpuUs = (await cpuMsOf(server.ready.pid) - cpuBefore) * 1000 / Math.max(1, m.requests)
+          cpu.set(kind, [...(cpu.get(kind) ?? []), cpuUs])
+          rounds.set(kind, [...(rounds.get(kind) ?? []), m])
+          log(`cpu ${Math.round(cpuUs)} us/request  ${step.name.padEnd(8)} ${kind.padEnd(8)} round ${round + 1}: ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx > 0 ? ' ' + JSON.stringify(m.statuses) : ''}`)
+        }
+      }
+      for (const [kind] of step.servers) runs.push({ scenario: step.name, server: kind, m: combine(rounds.get(kind)!), rounds: rounds.get(kind)!.map(r => r.rps), cpuUs: cpu.get(kind)! })
+    }
+    const rss = { logOn: (await memoryOf(readOn.ready.pid)).peakRssMb, logOff: (await memoryOf(readOff.ready.pid)).peakRssMb, postLogOn: (await memoryOf(writeOn.ready.pid)).peakRssMb, postLogOff: (await memoryOf(writeOff.ready.pid)).peakRssMb }
+    return { streams, runs, peakRssMb: rss }
+  } finally {
+    for (const s of servers) await s.stop()
+    await client.close()
+  }
+}
+
+/**
+ * CPU time (user + system, ms) a process has used, from /proc (clock ticks of 10 ms). Per request
+ * it is the cost measure that load from elsewhere on the machine disturbs least: req/s falls when
+ * another process takes the CPU, the CPU a request needs does not.
+ */
+async function cpuMsOf (pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+function startEmulator (ws: Workspace, data: string | Promise<string>, extra: readonly string[] = []): Promise<ServerProcess> {
   return Promise.resolve(data).then(file => spawnServer({
     ...ws.launchers.emulator,
-    args: emulatorArgs(file, path.join(ws.dir, 'certs'), ['--cert', ws.certFile, '--key', ws.keyFile, '--transition-ms', '0']),
+    args: emulatorArgs(file, path.join(ws.dir, 'certs'), ['--cert', ws.certFile, '--key', ws.keyFile, '--transition-ms', '0', ...extra]),
     timeoutMs: 180_000
   }))
 }

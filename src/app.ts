@@ -35,6 +35,13 @@ import { Seeder } from './seed.ts'
 import { FixtureError } from './fixtures.ts'
 import { MIGRATIONS } from './migrations/index.ts'
 import type { Services } from './services.ts'
+import { RequestLog } from './control/request-log.ts'
+import { secretFields } from './control/request-log-mask.ts'
+import { installRequestLog } from './control/request-log-hooks.ts'
+import { registerRequestLogRoutes } from './control/request-log-routes.ts'
+import { Faults } from './control/faults.ts'
+import { installFaults } from './control/fault-hooks.ts'
+import { registerFaultRoutes } from './control/fault-routes.ts'
 import type { TlsMaterial } from './tls/certificate.ts'
 import { tlsServerOptions } from './tls/certificate.ts'
 import { ServedCertificate } from './tls/served-certificate.ts'
@@ -112,6 +119,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     lockout: new Lockout(clock, config.lockoutAttempts, config.lockoutSeconds),
     routes: routeIndex,
     control: resolveControlAccess(config.host, config.controlToken),
+    requestLog: new RequestLog({ entries: config.journalSize, bytes: config.journalBytes }, secretFields(registry)),
+    faults: new Faults(config.seed),
     runtime: undefined as unknown as Services['runtime'], // set just below: the runtime needs the services it belongs to
     log: app.log,
     startedAt: clock.now(),
@@ -127,6 +136,9 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
       services.sessions.clear()
       services.lockout.clear()
       services.runtime.stopAll()
+      // A reset starts a test afresh: no fault left from the last one, no request it made.
+      services.faults.clear()
+      services.requestLog.clear()
       for (const hook of services.onReset) await hook()
       await durable
     }
@@ -135,6 +147,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   services.tls.attach(deps.tls === undefined ? undefined : app.server as unknown as TlsServer)
   services.runtime = createStreamRuntime(() => services, () => readLicense(services))
   app.decorate('kraken', services)
+  // First: a request refused by a later hook (a guard) still has its arrival time.
+  installRequestLog(app, () => services)
 
   await registerApidoc(app)
   installErrorHandler(app)
@@ -142,6 +156,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   installRebootGate(app, () => services)
   installControl(app, () => services)
   installRouteGuard(app, { sessions: () => services.sessions, controlToken: () => services.control.token })
+  installFaults(app, () => services) // after the guards: a fault may match the session's user
 
   registerLoginRoutes(app, () => services)
   registerCrudRoutes(app, registry, () => services.store)
@@ -149,6 +164,8 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   registerRuntimeRoutes(app, () => services)
   registerAdminRoutes(app, () => services)
   registerEmulatorRoutes(app, () => services)
+  registerRequestLogRoutes(app, () => services)
+  registerFaultRoutes(app, () => services)
 
   app.addHook('onClose', async () => {
     services.sessions.stop()

@@ -38,6 +38,10 @@ export interface Config {
   printReady: 'text' | 'json'
   /** The /_emulator control token: a secret, `off`, or undefined (generated off loopback). */
   controlToken: string | undefined
+  /** Entries the request log keeps (0 turns it off). */
+  journalSize: number
+  /** Bytes the request log may hold, estimated per entry. */
+  journalBytes: number
 }
 
 export const DEFAULT_PASSWORD = 'krakenapi'
@@ -72,7 +76,9 @@ export const defaults: Config = {
   clock: 'real',
   logLevel: 'info',
   printReady: 'text',
-  controlToken: undefined
+  controlToken: undefined,
+  journalSize: 10_000,
+  journalBytes: 16 * 1024 * 1024
 }
 
 export function resolveConfig (partial: Partial<Config> = {}): Config {
@@ -145,11 +151,13 @@ function options (): Option[] {
     new Option('--password-policy <on|off>', 'enforce the device password policy on API-set passwords (default: on)').env(env('PASSWORD_POLICY')).argParser(onOff),
     new Option('--transition-ms <ms>', 'duration of each stream start/stop transition').env(env('TRANSITION_MS')).argParser(integer(0, 600_000)),
     new Option('--reboot-ms <ms>', 'how long a reboot keeps the API unavailable').env(env('REBOOT_MS')).argParser(integer(0, 600_000)),
-    new Option('--seed <n>', 'seed of the statistics generator (deterministic values)').env(env('SEED')).argParser(integer(0, 2 ** 31 - 1)),
+    new Option('--seed <n>', 'seed of the statistics generator and of fault probabilities and random delays (deterministic values)').env(env('SEED')).argParser(integer(0, 2 ** 31 - 1)),
     new Option('--clock <mode>', 'device clock: real, or manual (starts frozen at the real time; moved only through /_emulator/clock)').env(env('CLOCK')).argParser(choice(['real', 'manual'] as const)),
     new Option('--log-level <level>', 'log level').env(env('LOG_LEVEL')).argParser(choice(logLevels)),
     new Option('--print-ready <format>', 'how to announce readiness on stdout: text or json (one JSON line)').env(env('PRINT_READY')).argParser(choice(['text', 'json'] as const)),
-    new Option('--control-token <secret>', 'token the /_emulator control routes require in the X-Kraken-Control-Token header, or `off` to open them (with a warning) (default: none on loopback, generated and printed on any other address)').env(env('CONTROL_TOKEN')).argParser(nonEmpty)
+    new Option('--control-token <secret>', 'token the /_emulator control routes require in the X-Kraken-Control-Token header, or `off` to open them (with a warning) (default: none on loopback, generated and printed on any other address)').env(env('CONTROL_TOKEN')).argParser(nonEmpty),
+    new Option('--journal-size <n>', 'requests the request log keeps (GET /_emulator/requests), oldest dropped first; 0 turns it off').env(env('JOURNAL_SIZE')).argParser(integer(0, 10_000_000)),
+    new Option('--journal-bytes <n>', 'bytes the request log may hold (bodies over 4 KB are cut), oldest dropped first (default: `16777216`, 16 MiB)').env(env('JOURNAL_BYTES')).argParser(integer(0, 2 ** 32))
   ]
 }
 

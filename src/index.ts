@@ -24,3 +24,9 @@ export { FixtureError } from './fixtures.ts'
 
 /** The emulator's services (store, sessions, runtime, reset) as `app.kraken` exposes them. */
 export type { Services } from './services.ts'
+
+// The request log and faults (GET /_emulator/requests, POST /_emulator/faults): `kraken.requests()`,
+// `kraken.expectRequest()` and the error it throws.
+export { RequestExpectationError, type ExpectOptions } from './control/request-log-expect.ts'
+export type { RequestFilter, RequestLogEntry } from './control/request-log.ts'
+export type { Fault, FaultAction, FaultSpec } from './control/faults.ts'

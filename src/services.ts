@@ -9,6 +9,8 @@ import type { StreamRuntime } from './runtime/stream-runtime.ts'
 import type { RouteIndex } from './plugins/route-index.ts'
 import type { ControlAccess } from './auth/control-access.ts'
 import type { ServedCertificate } from './tls/served-certificate.ts'
+import type { RequestLog } from './control/request-log.ts'
+import type { Faults } from './control/faults.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -28,6 +30,10 @@ export interface Services {
   routes: RouteIndex
   /** Who may use the /_emulator control routes (the control token, if any). */
   control: ControlAccess
+  /** Every request to the device, bounded (GET /_emulator/requests); a reset clears it. */
+  requestLog: RequestLog
+  /** The HTTP faults in force (POST /_emulator/faults); a reset clears them. */
+  faults: Faults
   log: FastifyBaseLogger
   /** Restores a fixture (the active one by default), ends every session; resolves once durable. */
   reset: (fixture?: string) => Promise<void>

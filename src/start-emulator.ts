@@ -6,6 +6,7 @@ import { loadOrCreateCertificate } from './tls/certificate.ts'
 import { parseDuration, type Clock, type ClockMode } from './kernel/clock.ts'
 import { connectionTimeouts, installConnectionLimits } from './plugins/connection-limits.ts'
 import { answerClientError } from './plugins/client-error.ts'
+import { requestLogHandle, type RequestLogHandle } from './control/request-log-expect.ts'
 
 /**
  * Any CLI option (camelCase, e.g. `transitionMs`), plus in-process extras. Left out, an option
@@ -31,7 +32,7 @@ export type EmulatorOptions = Omit<Partial<Config>, 'clock'> & Pick<AppDeps, 'lo
 
 export const DEFAULT_CLOSE_GRACE_MS = 5000
 
-export interface RunningEmulator {
+export interface RunningEmulator extends RequestLogHandle {
   /** `https://127.0.0.1:<port>`: the real port, also when started on port 0. */
   url: string
   port: number
@@ -129,6 +130,7 @@ export async function startEmulator (options: EmulatorOptions = {}): Promise<Run
     app,
     reset: (fixture?: string) => app.kraken.reset(fixture),
     clock: emulatorClock(app),
+    ...requestLogHandle(() => app.kraken.requestLog),
     close: () => {
       closing ??= shutDown(app, redirect, [sockets, redirectSockets], closeGraceMs)
       return closing

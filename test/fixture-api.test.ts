@@ -226,7 +226,7 @@ const sourcePackage = ['--import', 'tsx', '--import', './test/helpers/source-pac
 // The jest example also gets what Jest does around it: the documented global setup and teardown.
 const jestGlobals = ['--import', './test/helpers/jest-global.ts']
 
-for (const [file, expected, extra] of [['node-test', 2, []], ['inject', 1, []], ['vitest', 2, []], ['jest', 2, jestGlobals]] as const) {
+for (const [file, expected, extra] of [['node-test', 2, []], ['inject', 1, []], ['vitest', 2, []], ['jest', 2, jestGlobals], ['testing-a-client', 3, []]] as const) {
   t.test(`examples/${file}.example.mjs passes under node --test`, async t => {
     const result = await run(process.execPath, [...sourcePackage, ...extra, '--test', `examples/${file}.example.mjs`], { cwd: ROOT })
     t.equal(result.code, 0, result.stdout + result.stderr)

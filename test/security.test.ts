@@ -27,7 +27,14 @@ const NOT_SESSION: Record<string, string> = {
   'GET /_emulator/snapshots': 'control',
   'POST /_emulator/snapshots': 'control',
   'POST /_emulator/snapshots/{name}/restore': 'control',
-  'DELETE /_emulator/snapshots/{name}': 'control'
+  'DELETE /_emulator/snapshots/{name}': 'control',
+  'GET /_emulator/requests': 'control',
+  'DELETE /_emulator/requests': 'control',
+  'GET /_emulator/requests/count': 'control',
+  'POST /_emulator/faults': 'control',
+  'GET /_emulator/faults': 'control',
+  'DELETE /_emulator/faults': 'control',
+  'DELETE /_emulator/faults/{faultId}': 'control'
 }
 
 function assertUnauthenticated (t: Test, res: LightMyRequestResponse, what: string): void {
