@@ -1,6 +1,7 @@
 // Deterministic runs (issue 16, acceptance 2): the same script against two emulator processes
 // started with --seed and --clock manual gives the same statistics, byte for byte, also for
-// streams the script creates (whose uuids differ between the runs).
+// streams the script creates (whose uuids differ between the runs), and the same request journal
+// once durations, generated ids and the manual clock's starting instant are normalised.
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -40,22 +41,49 @@ async function script (client: Client): Promise<string> {
   return JSON.stringify(samples, null, 1)
 }
 
-async function seededRun (t: Parameters<typeof tempDir>[0]): Promise<string> {
+/**
+ * The request journal with what may differ between runs replaced: durations, generated ids (each
+ * distinct uuid numbered in order of appearance; session ids are masked by the log itself), the
+ * Host header (each process's own port) and absolute times (the manual
+ * clock starts at the real time of the start, so times are kept relative to the first request).
+ */
+function normalisedJournal (requests: Array<Record<string, unknown>>): string {
+  const ids = new Map<string, string>()
+  const first = Number(requests[0]?.at ?? 0)
+  const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
+  const normalised = requests.map(({ durationMs: _duration, time: _time, at, headers, ...rest }) => {
+    // The Host header names each process's own port.
+    const { host: _host, ...sameHeaders } = headers as Record<string, unknown>
+    return { ...rest, headers: sameHeaders, at: Number(at) - first }
+  })
+  return JSON.stringify(normalised, null, 1).replace(uuid, id => {
+    if (!ids.has(id)) ids.set(id, `<id-${ids.size + 1}>`)
+    return ids.get(id)!
+  })
+}
+
+async function seededRun (t: Parameters<typeof tempDir>[0]): Promise<{ statistics: string, journal: string }> {
   const dir = await tempDir(t, 'kraken-determinism-')
   const cli = await startCliJson(t, ['--in-memory', '--certs', dir, '--seed', '1234', '--clock', 'manual', '--transition-ms', '1000', '--log-level', 'silent', '--session-timeout', '86400'])
   const client = clientOf(cli.ready, await readFile(path.join(dir, 'cert.pem'), 'utf8'))
   try {
-    return await script(client)
+    const statistics = await script(client)
+    const { requests } = await ok(client, 'GET', '/_emulator/requests') as { requests: Array<Record<string, unknown>> }
+    return { statistics, journal: normalisedJournal(requests) }
   } finally {
     await client.agent.close()
     await cli.stop()
   }
 }
 
-t.test('two seeded runs with the manual clock give the same statistics, byte for byte', async t => {
+t.test('two seeded runs with the manual clock give the same statistics, byte for byte, and the same journal', async t => {
   const first = await seededRun(t)
   const second = await seededRun(t)
-  t.ok(first.includes('"overall_rate"') && first.length > 5000, `the script read statistics (${first.length} bytes)`)
-  t.ok(second === first, 'the two runs match byte for byte')
-  if (second !== first) t.same(JSON.parse(second), JSON.parse(first))
+  t.ok(first.statistics.includes('"overall_rate"') && first.statistics.length > 5000, `the script read statistics (${first.statistics.length} bytes)`)
+  t.ok(second.statistics === first.statistics, 'the two runs\' statistics match byte for byte')
+  if (second.statistics !== first.statistics) t.same(JSON.parse(second.statistics), JSON.parse(first.statistics))
+  const entries = (JSON.parse(first.journal) as unknown[]).length
+  t.ok(entries >= 20, `the journal holds the script's requests (${entries})`)
+  t.ok(second.journal === first.journal, 'the two runs\' journals match once durations, ids and the starting instant are normalised')
+  if (second.journal !== first.journal) t.same(JSON.parse(second.journal), JSON.parse(first.journal))
 })
