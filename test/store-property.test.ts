@@ -10,8 +10,9 @@ import t from 'tap'
 import type { FsOp } from '../src/kernel/durable-fs.ts'
 import { openStore, type Db, type Item, type Op, type Store } from '../src/kernel/store.ts'
 import { Faults, type FaultCode } from './helpers/faults.ts'
+import { isCi } from './helpers/fuzz-options.ts'
 
-const RUNS = process.env.CI === 'true' ? 500 : 200
+const RUNS = isCi() ? 500 : 200
 const idField = (): string => 'uuid'
 
 function seed (): Db {
