@@ -248,3 +248,16 @@ t.test('a request refused by the parser of its body is logged without a body', a
   t.equal(entry.status, 400)
   t.notOk('body' in entry)
 })
+
+t.test('a body nested deeper than the log copies is refused with 400, logged with a marker, its secrets still masked', async t => {
+  const emu = await started(t)
+  const cookie = await loginHttps(emu)
+  // 100,000 levels: a recursive copy would exhaust the stack and answer 500.
+  const deep = '['.repeat(100_000) + ']'.repeat(100_000)
+  const res = await send(emu, 'POST', `${API}/accounts`, { cookie, body: `{"name":"deep","role":"Operator","state":${deep},"password":"Deep!Secret-Passw0rd"}` })
+  t.equal(res.status, 400, 'the device answers the bad body, not a 500')
+  const entry = (await logged(emu)).requests.at(-1)!
+  t.equal(entry.status, 400)
+  t.notOk(JSON.stringify(entry).includes('Deep!Secret-Passw0rd'), 'the password next to it is masked')
+  t.match(JSON.stringify(entry.body), /nested too deep for the log/, 'the deep part is replaced by a marker')
+})

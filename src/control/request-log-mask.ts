@@ -14,12 +14,20 @@ export function secretFields (registry: Registry): ReadonlySet<string> {
   return new Set([...ALWAYS_SECRET, ...registry.resources.flatMap(r => r.spec.writeOnly ?? [])])
 }
 
+/**
+ * Deeper than this, a body's content is not copied but replaced by DEEP: no Kraken body nests more
+ * than a few levels, and a hostile one nested 100,000 deep must not exhaust the stack (a 500).
+ */
+export const MAX_DEPTH = 32
+export const DEEP = '[nested too deep for the log]'
+
 /** A copy of a parsed body with the value of every secret field, at any depth, replaced by the mask. */
-export function maskBody (value: unknown, secrets: ReadonlySet<string>): unknown {
-  if (Array.isArray(value)) return value.map(v => maskBody(v, secrets))
+export function maskBody (value: unknown, secrets: ReadonlySet<string>, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value
+  if (depth >= MAX_DEPTH) return DEEP
+  if (Array.isArray(value)) return value.map(v => maskBody(v, secrets, depth + 1))
   const out: Record<string, unknown> = {}
-  for (const [key, v] of Object.entries(value)) out[key] = secrets.has(key) ? MASK : maskBody(v, secrets)
+  for (const [key, v] of Object.entries(value)) out[key] = secrets.has(key) ? MASK : maskBody(v, secrets, depth + 1)
   return out
 }
 
