@@ -27,6 +27,8 @@ t.test('every hand-written write route survives hostile requests', async t => {
   const endpoints = (await writeEndpoints(app)).filter(e => !crud.has(e.path))
   // A snapshot to aim /_emulator/snapshots/{name}/... at: discovery reads the names GET lists.
   t.equal((await app.inject({ method: 'POST', url: '/_emulator/snapshots', payload: { name: 'fuzz' } })).statusCode, 201)
+  // And a fault for /_emulator/faults/{faultId} (aimed at a path no case requests).
+  t.equal((await app.inject({ method: 'POST', url: '/_emulator/faults', payload: { match: { path: '/apis/v2/not-fuzzed' }, action: { type: 'error', status: 503 } } })).statusCode, 201)
   await harness.discover(endpoints)
   t.ok(endpoints.some(e => e.path === '/apis/v2/login'), 'login is among them')
   for (const endpoint of endpoints) {

@@ -69,11 +69,24 @@ function stateOf (db: Db): unknown {
   return { streams: db.collections.streams ?? [], singletons: db.singletons }
 }
 
+/**
+ * The files a crash at this instant would leave, copied while the store may still be compacting in
+ * the background. The temp snapshot is left out (recovery never reads it, and it is renamed away at
+ * any moment); a file that vanishes mid-copy (an old journal dropped after the new snapshot was
+ * renamed in) means the copy mixes two moments, so it is taken again from the start.
+ */
 function copyFiles (file: string, to: string): string {
-  for (const name of fs.readdirSync(path.dirname(file))) {
-    if (name.startsWith(path.basename(file)) && !name.includes('.lock')) fs.copyFileSync(path.join(path.dirname(file), name), path.join(to, name))
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for (const name of fs.readdirSync(to)) fs.rmSync(path.join(to, name))
+      for (const name of fs.readdirSync(path.dirname(file))) {
+        if (name.startsWith(path.basename(file)) && !name.includes('.lock') && !name.endsWith('.tmp')) fs.copyFileSync(path.join(path.dirname(file), name), path.join(to, name))
+      }
+      return path.join(to, path.basename(file))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw error
+    }
   }
-  return path.join(to, path.basename(file))
 }
 
 async function restarted (file: string): Promise<Db> {

@@ -31,7 +31,10 @@ export interface FuzzResult { cases: number, statuses: Map<number, number> }
 
 /** A store fingerprint: cheap enough to take twice per case on a fixture-sized store. */
 function fingerprint (app: KrakenApp): string {
-  return JSON.stringify(app.kraken.store.snapshot())
+  // The faults in force count as state too: a case that added one (say a `reset` of every request)
+  // must be undone before the next case, which it would otherwise strike (an injected request
+  // whose connection is cut never answers).
+  return JSON.stringify({ store: app.kraken.store.snapshot(), faults: app.kraken.faults.all().map(f => f.id) })
 }
 
 export class FuzzHarness {
