@@ -10,6 +10,7 @@ import { ManualClock } from '../src/kernel/clock.ts'
 import { makeApp, login, call, PASSWORD } from './helpers/app.ts'
 import { startHttps } from './helpers/https.ts'
 import { accessOf, concrete, documentedOperations } from './helpers/documented-routes.ts'
+import { EXAMPLE_CERTIFICATE_KEY_PEM } from '../src/admin/certificate-example.ts'
 
 // What needs no session, and why. Every route declares its access where it is registered; this
 // is the whole list of documented routes that declare anything but `session`. A route that joins
@@ -121,6 +122,16 @@ t.test('no GET response contains a password, a password hash or a passphrase', a
     }
   }
   t.ok(checked > operations.length, `${checked} GET responses checked`)
+})
+
+t.test('the one private key /apidoc shows is the certificate-import example, public test material', async t => {
+  // POST /certificates/import documents a certificate with its key so "Try it out" works (issue
+  // 20); that key was made for the example and protects nothing. Any other key there is a leak.
+  const app = await makeApp({ fixture: 'default' })
+  t.teardown(() => app.close())
+  const doc = (await app.inject({ method: 'GET', url: '/apidoc/json' })).body
+  const keys = [...doc.matchAll(/-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]*-----END [A-Z ]*PRIVATE KEY-----/g)].map(m => JSON.parse(`"${m[0]}"`) as string)
+  t.same(keys, [EXAMPLE_CERTIFICATE_KEY_PEM.trim()])
 })
 
 t.test('TLS: versions below 1.2 are refused, 1.2 and 1.3 accepted', async t => {

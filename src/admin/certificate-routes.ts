@@ -14,6 +14,7 @@ import {
   assertKeyMatches, DEFAULT_VALIDITY_DAYS, DIGESTS, generate, parseCertificate, parsePrivateKey,
   SUBJECT_FIELDS, type CertificateFacts, type Digest, type Subject
 } from './certificate-material.ts'
+import { EXAMPLE_CERTIFICATE_KEY_PEM, EXAMPLE_CERTIFICATE_NAME, EXAMPLE_CERTIFICATE_PEM } from './certificate-example.ts'
 
 /** The store singleton of the certificates and the choice: stored with the device. */
 export const CERTIFICATES = 'certificates'
@@ -51,6 +52,10 @@ function readState (services: AdminServices): CertificateState {
 
 const base = { tags: ['Certificates'], security: [{ session: [] }] }
 const Params = Type.Object({ name: Type.String({ description: `the certificate's name: ${NAME_RULE}` }) })
+/** The CSR /apidoc's examples work on: the second example of POST /certificates makes it. */
+const EXAMPLE_CSR = 'kraken-lab-csr'
+const CsrParams = Type.Object({ name: Type.String({ description: `the name of a certificate made as a CSR: ${NAME_RULE}`, examples: [EXAMPLE_CSR] }) })
+const exampleSubject = { C: 'US', ST: 'Virginia', L: 'Arlington', O: 'Example Lab', OU: 'Video', CN: 'kraken-lab.example' }
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 
 const Certificate = Type.Object({
@@ -77,13 +82,23 @@ const CreateBody = Type.Object({
   subject: SubjectSchema,
   sans: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { maxItems: 32, description: 'DNS names and IP addresses; the CN is added when missing' })),
   validity_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: `self-signed only; default ${DEFAULT_VALIDITY_DAYS}` }))
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  examples: [
+    { name: 'kraken-lab', type: 'self-signed', digest: 'sha256', subject: exampleSubject, sans: ['kraken-lab.example', '192.0.2.10'], validity_days: 365 },
+    { name: EXAMPLE_CSR, type: 'csr', digest: 'sha256', subject: exampleSubject, sans: ['kraken-lab.example', '192.0.2.10'] }
+  ]
+})
 const ImportBody = Type.Object({
   name: Type.String({ description: NAME_RULE }),
   certificate: Type.String({ description: 'PEM' }),
   key: Type.String({ description: 'PEM, unencrypted; stored with the device, never returned' })
-}, { additionalProperties: false })
-const UploadBody = Type.Object({ certificate: Type.String({ description: 'PEM: the certificate signed for this CSR' }) }, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ name: EXAMPLE_CERTIFICATE_NAME, certificate: EXAMPLE_CERTIFICATE_PEM, key: EXAMPLE_CERTIFICATE_KEY_PEM }] })
+// The example shows the shape only: no certificate written here can carry the public key of a CSR
+// made later on someone's device, so sent as is it is refused (400, not this CSR's key).
+const UploadBody = Type.Object({ certificate: Type.String({ description: 'PEM: the certificate signed for this CSR' }) }, {
+  additionalProperties: false, examples: [{ certificate: EXAMPLE_CERTIFICATE_PEM }]
+})
 
 export function registerCertificateRoutes (app: FastifyInstance, services: () => AdminServices): void {
   /** The certificate the HTTPS port serves now (the stored choice may have been refused at start). */
@@ -253,8 +268,8 @@ export function registerCertificateRoutes (app: FastifyInstance, services: () =>
   app.put(`${ITEM}/certificate`, {
     config: { roles: ADMIN_ONLY },
     schema: {
-      ...base, params: Params, body: UploadBody, operationId: 'uploadSignedCertificate', summary: 'Upload the signed certificate of a CSR',
-      description: 'The certificate must carry the CSR\'s public key (400 otherwise). Uploading again (a renewal) replaces it; the served certificate is replaced too when this one is in use.',
+      ...base, params: CsrParams, body: UploadBody, operationId: 'uploadSignedCertificate', summary: 'Upload the signed certificate of a CSR',
+      description: 'The certificate must carry the CSR\'s public key (400 otherwise): the example body shows the shape, put the PEM your CA signed from .../csr in its place. Uploading again (a renewal) replaces it; the served certificate is replaced too when this one is in use.',
       response: { 200: Certificate, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
     }
   }, async function uploadSignedCertificate (request) {

@@ -17,13 +17,16 @@ import {
   assertPresetName, configurationAtCurrent, currentConfiguration, parsePresetFile, PRESET_FORMAT, PRESET_NAME_RULE, rulesRefused,
   withConfiguration, configurationCollections, FIRST_DATA_FORMAT, type PresetFile
 } from './preset-file.ts'
+import { PRESET_FILE_EXAMPLE } from './preset-file-example.ts'
 import { activeWasModified, presetState, PRESETS, readPresetState, type PresetState, type StoredPreset } from './preset-state.ts'
 
 const PATH = `${API_BASE}/presets`
 const ITEM = `${PATH}/preset-:name`
 const base = { tags: ['Presets'], security: [{ session: [] }] }
-const Params = Type.Object({ name: Type.String({ description: `the preset's name: ${PRESET_NAME_RULE}` }) })
-const NameBody = Type.Object({ name: Type.String({ description: PRESET_NAME_RULE }) }, { additionalProperties: false })
+/** The preset /apidoc's examples work on: POST /presets's example saves it, the item routes' examples name it. */
+const EXAMPLE_PRESET = 'class-1.cfg'
+const Params = Type.Object({ name: Type.String({ description: `the preset's name: ${PRESET_NAME_RULE}`, examples: [EXAMPLE_PRESET] }) })
+const nameBody = (example: string) => Type.Object({ name: Type.String({ description: PRESET_NAME_RULE }) }, { additionalProperties: false, examples: [{ name: example }] })
 
 const Preset = Type.Object({
   name: Type.String(),
@@ -52,7 +55,7 @@ const PresetFileSchema = Type.Object({
  * how the rest is read (parsePresetFile), so a newer file is refused for its version, not its shape.
  */
 const PresetFileUpload = Type.Object({ format: Type.String({ description: `${PRESET_FORMAT}; a newer format is refused` }) }, {
-  additionalProperties: true, description: 'A preset file as GET .../file returns it: format, name, saved, configuration'
+  additionalProperties: true, description: 'A preset file as GET .../file returns it: format, name, saved, configuration', examples: [PRESET_FILE_EXAMPLE]
 })
 
 function present (state: PresetState, preset: StoredPreset): Record<string, unknown> {
@@ -111,7 +114,7 @@ export function registerPresetRoutes (app: FastifyInstance, services: () => Admi
   app.post(PATH, {
     config: { roles: ADMIN_ONLY },
     schema: {
-      ...base, operationId: 'createPreset', summary: 'Save the configuration as a new preset', body: NameBody,
+      ...base, operationId: 'createPreset', summary: 'Save the configuration as a new preset', body: nameBody(EXAMPLE_PRESET),
       description: 'Saves streams, inputs, outputs, transcoders, metadata sources and relays (not accounts, network, services, certificates or licence). 409 if the name is taken.',
       response: { 201: Preset, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
     }
@@ -212,7 +215,7 @@ export function registerPresetRoutes (app: FastifyInstance, services: () => Admi
   app.put(`${ITEM}/rename`, {
     config: { roles: ADMIN_ONLY },
     schema: {
-      ...base, params: Params, body: NameBody, operationId: 'renamePreset', summary: 'Rename a preset',
+      ...base, params: Params, body: nameBody('class-1-final.cfg'), operationId: 'renamePreset', summary: 'Rename a preset',
       response: { 200: Preset, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
     }
   }, async function renamePreset (request, reply) {
@@ -233,7 +236,7 @@ export function registerPresetRoutes (app: FastifyInstance, services: () => Admi
   app.put(`${ITEM}/duplicate`, {
     config: { roles: ADMIN_ONLY },
     schema: {
-      ...base, params: Params, body: NameBody, operationId: 'duplicatePreset', summary: 'Copy a preset under a new name',
+      ...base, params: Params, body: nameBody('class-2.cfg'), operationId: 'duplicatePreset', summary: 'Copy a preset under a new name',
       response: { 201: Preset, ...errorResponses(400, 409, 413, 415, ...guardedErrors) }
     }
   }, async function duplicatePreset (request, reply) {

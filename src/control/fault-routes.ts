@@ -26,7 +26,11 @@ const FaultBody = Type.Object({
   action: Action,
   times: Type.Optional(Type.Integer({ minimum: 1, description: 'strikes at most this many requests (default: unlimited)' })),
   probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'the chance it strikes a matching request, drawn from a generator seeded by --seed' }))
-}, { additionalProperties: false })
+}, {
+  additionalProperties: false,
+  // The next stream list answers 503 once, as a device busy rebooting a card might.
+  examples: [{ match: { method: 'GET', path: '/apis/v2/streams' }, action: { type: 'error', status: 503, message: 'The device is busy, try again' }, times: 1 }]
+})
 
 /** What the emulator answers: the fault as stored. A flat action object keeps the serializer simple. */
 const FaultResponse = Type.Object({
