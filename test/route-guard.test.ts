@@ -150,3 +150,22 @@ t.test('the text ready line shows a generated token; a configured one and `off` 
   t.match(off.output().stderr, /WARNING: --control-token off: anyone who reaches 0\.0\.0\.0 can reset the device/, 'off warns')
   await off.stop()
 })
+
+t.test('without the control token, an unknown control path or method reveals nothing (401, not 404 or 405)', async t => {
+  const app = await makeApp({ host: '0.0.0.0' })
+  t.teardown(() => app.close())
+  const token = String(app.kraken.control.token)
+  const cases: Array<[string, string, number]> = [
+    ['POST', '/_emulator/snapshots/some-name', 405],
+    ['GET', '/_emulator/nothing-here', 404],
+    ['GET', '/_EMULATOR/reset', 404]
+  ]
+  for (const [method, url, withToken] of cases) {
+    const refused = await app.inject({ method: method as 'GET', url, headers: { host: 'localhost' } })
+    t.equal(refused.statusCode, 401, `${method} ${url} without the token -> 401`)
+    const allowed = await app.inject({ method: method as 'GET', url, headers: { host: 'localhost', 'x-kraken-control-token': token } })
+    t.equal(allowed.statusCode, withToken, `${method} ${url} with the token -> ${withToken}`)
+  }
+  const health = await app.inject({ method: 'GET', url: '/_emulator/health' })
+  t.equal(health.statusCode, 200, 'health stays open')
+})

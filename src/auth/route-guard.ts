@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { isDeviceRequest } from '../kernel/route-scope.ts'
+import { isControlPath, isDeviceRequest } from '../kernel/route-scope.ts'
 import { checkControlRequest } from './control-access.ts'
 import { requireSession } from './session-guard.ts'
 import type { SessionStore } from './sessions.ts'
@@ -18,13 +18,15 @@ export interface GuardDeps {
  * `session`, so a forgotten declaration fails closed.
  *
  * A request that matched no route reaches only the 404/405 answer. Under /apis (read loosely) it
- * still needs a session, so that without one even the existence of a path is not revealed.
+ * still needs a session, and under /_emulator the control guard's consent, so that without them
+ * even the existence of a path, or the methods it allows, is not revealed.
  */
 export function installRouteGuard (app: FastifyInstance, deps: GuardDeps): void {
   app.addHook('onRequest', async function guardRoute (request: FastifyRequest) {
     if (request.is404) {
       // The 404 route declares no roles: only the session is checked.
       if (isDeviceRequest(request)) requireSession(request, deps.sessions())
+      else if (isControlPath(request)) checkControlRequest(request, deps.controlToken())
       return
     }
     const access = request.routeOptions.config.access ?? 'session'

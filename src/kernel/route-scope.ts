@@ -14,6 +14,19 @@ export function isDeviceRequest (request: FastifyRequest): boolean {
   return /^\/apis(\/|$)/.test(loosePath(request.url))
 }
 
+/** The emulator's own control routes live under this prefix (never a device path). */
+export const CONTROL_BASE = '/_emulator'
+
+/**
+ * Whether a request that matched no route is addressed to the control routes (read as loosely as
+ * isDeviceRequest reads the API's paths), so that without the control token not even the
+ * existence of a control path, or the methods it allows, is revealed.
+ */
+export function isControlPath (request: FastifyRequest): boolean {
+  const path = loosePath(request.url)
+  return path === CONTROL_BASE || path.startsWith(CONTROL_BASE + '/')
+}
+
 export function isDeviceRoute (template: string): boolean {
   return template === API_BASE || template.startsWith(API_BASE + '/')
 }
