@@ -131,17 +131,26 @@ function log (line: string): void {
   process.stderr.write(line + '\n')
 }
 
-async function benchSize (ws: Workspace, streams: number, options: Options): Promise<SizeResult> {
-  log(`\n== ${streams} stored streams`)
-  const sizeDir = path.join(ws.dir, String(streams))
-  const seeded = await seedStore({ streams, freeOutputs: options.postPool })
-  // The read instance has no spare outputs, so its memory is that of `streams` streams alone.
+/**
+ * The two data files of one store size: the read instance's, without the spare outputs (so its
+ * memory is that of `streams` streams alone), and the POST instance's, with a pool of free outputs
+ * (an output serves one stream, so each POSTed stream needs its own).
+ */
+async function writeSizeFiles (sizeDir: string, streams: number, postPool: number): Promise<{ seeded: Awaited<ReturnType<typeof seedStore>>, readsFile: string, writesFile: string }> {
+  const seeded = await seedStore({ streams, freeOutputs: postPool })
   const pool = new Set(seeded.freeOutputIds)
   const readsDb = { ...seeded.db, collections: { ...seeded.db.collections, outputs: seeded.db.collections.outputs!.filter(o => !pool.has(String(o.uuid))) } }
   const readsFile = path.join(sizeDir, 'reads.json')
   const writesFile = path.join(sizeDir, 'writes.json')
   await writeDataFile(readsFile, readsDb)
   await writeDataFile(writesFile, seeded.db)
+  return { seeded, readsFile, writesFile }
+}
+
+async function benchSize (ws: Workspace, streams: number, options: Options): Promise<SizeResult> {
+  log(`\n== ${streams} stored streams`)
+  const sizeDir = path.join(ws.dir, String(streams))
+  const { seeded, readsFile, writesFile } = await writeSizeFiles(sizeDir, streams, options.postPool)
   const client = new BenchClient(ws.ca)
   const servers: ServerProcess[] = []
   try {
@@ -248,13 +257,7 @@ async function benchSize (ws: Workspace, streams: number, options: Options): Pro
 async function benchJournalSize (ws: Workspace, streams: number, options: Options): Promise<JournalSizeResult> {
   log(`\n== ${streams} stored streams (request log on vs off)`)
   const sizeDir = path.join(ws.dir, String(streams))
-  const seeded = await seedStore({ streams, freeOutputs: options.postPool })
-  const pool = new Set(seeded.freeOutputIds)
-  const readsDb = { ...seeded.db, collections: { ...seeded.db.collections, outputs: seeded.db.collections.outputs!.filter(o => !pool.has(String(o.uuid))) } }
-  const readsFile = path.join(sizeDir, 'reads.json')
-  const writesFile = path.join(sizeDir, 'writes.json')
-  await writeDataFile(readsFile, readsDb)
-  await writeDataFile(writesFile, seeded.db)
+  const { seeded, readsFile, writesFile } = await writeSizeFiles(sizeDir, streams, options.postPool)
   const copyOf = async (file: string, name: string): Promise<string> => {
     const dir = path.join(sizeDir, name)
     await mkdir(dir, { recursive: true })
