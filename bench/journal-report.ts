@@ -1,7 +1,7 @@
 // The report of `npm run bench -- --journal`: the request log's cost, log on against log off.
 import type { Measurement } from './load.ts'
 import type { Machine } from './machine.ts'
-import type { ScenarioName } from './report.ts'
+import { f0, f1, median, type ScenarioName } from './report.ts'
 
 export type JournalKind = 'log on' | 'log off'
 
@@ -25,13 +25,6 @@ export interface JournalReport {
   sizes: JournalSizeResult[]
 }
 
-const f0 = (n: number): string => Math.round(n).toLocaleString('en-US')
-const f1 = (n: number): string => n.toFixed(1)
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 export function renderJournalReport (report: JournalReport): string {
   const m = report.machine

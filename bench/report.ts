@@ -35,10 +35,10 @@ export interface Report {
   sizes: SizeResult[]
 }
 
-const f0 = (n: number): string => Math.round(n).toLocaleString('en-US')
-const f1 = (n: number): string => n.toFixed(1)
+export const f0 = (n: number): string => Math.round(n).toLocaleString('en-US')
+export const f1 = (n: number): string => n.toFixed(1)
 const f2 = (n: number): string => n.toFixed(2)
-const median = (xs: readonly number[]): number => {
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(s.length / 2)
   return s.length === 0 ? NaN : s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
