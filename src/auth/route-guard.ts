@@ -25,15 +25,16 @@ export function installRouteGuard (app: FastifyInstance, deps: GuardDeps): void 
   app.addHook('onRequest', async function guardRoute (request: FastifyRequest) {
     if (request.is404) {
       // The 404 route declares no roles: only the session is checked.
-      if (isDeviceRequest(request)) requireSession(request, deps.sessions())
+      if (isDeviceRequest(request)) requireSession(request, deps.sessions(), undefined)
       else if (isControlPath(request)) checkControlRequest(request, deps.controlToken())
       return
     }
-    const access = request.routeOptions.config.access ?? 'session'
-    switch (access) {
+    // Fastify builds a new routeOptions object on every read: read it once on this hot path.
+    const { config } = request.routeOptions
+    switch (config.access ?? 'session') {
       case 'open': return
       case 'control': return checkControlRequest(request, deps.controlToken())
-      case 'session': return requireSession(request, deps.sessions())
+      case 'session': return requireSession(request, deps.sessions(), config.roles)
     }
   })
 }
