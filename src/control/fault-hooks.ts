@@ -5,7 +5,8 @@ import type { Clock } from '../kernel/clock.ts'
 import { typeForStatus } from '../kernel/errors.ts'
 import type { Faults } from './faults.ts'
 import type { RequestLog } from './request-log.ts'
-import { isControlRequest, recordRequest, routeOf, sentPath } from './request-log-hooks.ts'
+import { isControlRequest } from '../kernel/route-scope.ts'
+import { recordRequest, routeOf, sentPath } from './request-log-hooks.ts'
 
 /** What the fault hooks need from the device they belong to. */
 export interface FaultServices {

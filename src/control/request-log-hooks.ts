@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Clock } from '../kernel/clock.ts'
-import { loosePath } from '../kernel/route-scope.ts'
+import { CONTROL_BASE, isControlPath } from '../kernel/route-scope.ts'
 import type { FaultAction } from './faults.ts'
 import { BODY_CUT, type RequestLog, type StoredEntry } from './request-log.ts'
 import { maskBody } from './request-log-mask.ts'
 import { braceTemplate } from './request-match.ts'
 
 /** The control plane's own prefix: its requests are neither logged nor faulted. */
-export const CONTROL_PREFIX = '/_emulator'
+export const CONTROL_PREFIX = CONTROL_BASE
 
 /** What the request log's hooks need from the device they belong to. */
 export interface RequestLogServices {
@@ -58,11 +58,6 @@ export function installRequestLog (app: FastifyInstance, services: () => Request
   })
 }
 
-/** Whether a request is the control plane's (by the route it matched, or its path when none). */
-export function isControlRequest (request: FastifyRequest): boolean {
-  if (!request.is404) return (request.routeOptions.url ?? '').startsWith(CONTROL_PREFIX)
-  return loosePath(request.url).startsWith(CONTROL_PREFIX)
-}
 
 /** The template of the route a request matched, `{param}` style; null when it matched none. */
 export function routeOf (request: FastifyRequest, cache?: Map<string, string>): string | null {
@@ -88,7 +83,7 @@ export function recordRequest (log: RequestLog, clock: Clock, request: FastifyRe
   if (!log.enabled) return
   // routeOptions builds a fresh object at each read: read it once.
   const url = request.is404 ? undefined : request.routeOptions.url
-  if (url === undefined ? loosePath(request.url).startsWith(CONTROL_PREFIX) : url.startsWith(CONTROL_PREFIX)) return
+  if (url === undefined ? isControlPath(request) : url.startsWith(CONTROL_PREFIX + '/')) return
   const now = clock.now()
   const at = request.arrivedAt === 0 ? now : request.arrivedAt
   const path = sentPath(request)

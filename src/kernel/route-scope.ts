@@ -27,6 +27,12 @@ export function isControlPath (request: FastifyRequest): boolean {
   return path === CONTROL_BASE || path.startsWith(CONTROL_BASE + '/')
 }
 
+/** Whether a request is the control plane's: by the route it matched, or its loosest path when none. */
+export function isControlRequest (request: FastifyRequest): boolean {
+  if (!request.is404) return (request.routeOptions.url ?? '').startsWith(CONTROL_BASE + '/')
+  return isControlPath(request)
+}
+
 export function isDeviceRoute (template: string): boolean {
   return template === API_BASE || template.startsWith(API_BASE + '/')
 }
