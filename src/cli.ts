@@ -4,9 +4,12 @@ import { startEmulator, type RunningEmulator } from './start-emulator.ts'
 import { CertificateError } from './tls/certificate.ts'
 import { StoreLoadError } from './kernel/store.ts'
 import { FixtureError } from './fixtures.ts'
+import { CAPTURE_COMMANDS, runCaptureCommand } from './capture/capture-cli.ts'
 
 /** The only entry that reads argv and the environment, and the only one that exits the process. */
 async function main (): Promise<void> {
+  const command = process.argv[2]
+  if (command !== undefined && CAPTURE_COMMANDS.includes(command)) process.exit(await runCaptureCommand(process.argv.slice(2)))
   const parsed = loadConfig(process.argv.slice(2), process.env)
   if (parsed.kind === 'exit') {
     if (parsed.code === 0) process.stdout.write(parsed.output)

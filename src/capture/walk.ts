@@ -1,3 +1,4 @@
+import { CaptureError } from './capture-format.ts'
 import type { Recorder, DeviceAnswer } from './recorder.ts'
 
 export interface WalkOptions {
@@ -17,9 +18,9 @@ const JSON_HEADERS = { accept: 'application/json' }
 export async function walkDevice (recorder: Recorder, options: WalkOptions): Promise<number> {
   const body = Buffer.from(JSON.stringify({ username: options.username, password: options.password }))
   const login = await recorder.send({ method: 'POST', path: '/apis/v2/login', query: '', headers: { 'content-type': 'application/json', ...JSON_HEADERS }, body })
-  if (login.status < 200 || login.status > 299) throw new Error(`the device refused the login of ${options.username} (status ${login.status})`)
+  if (login.status < 200 || login.status > 299) throw new CaptureError(`the device refused the login of ${options.username} (status ${login.status})`)
   const session = sessionCookie(login)
-  if (session === undefined) throw new Error('the device accepted the login but set no `id` cookie')
+  if (session === undefined) throw new CaptureError('the device accepted the login but set no `id` cookie')
   const headers = { ...JSON_HEADERS, cookie: `id=${session}` }
   const read = new Map<string, DeviceAnswer>()
   const get = async (path: string): Promise<DeviceAnswer> => {
