@@ -15,6 +15,8 @@ const BY_VALUE = ['content-type', 'cache-control', 'pragma', 'expires']
 /** Headers compared by presence only: their values name ids and hosts. */
 const BY_PRESENCE = ['location', 'allow']
 const NONE = '(none)'
+/** Every header parity looks at. */
+export const COMPARED_HEADERS = [...BY_VALUE, ...BY_PRESENCE, 'set-cookie']
 
 interface Cookie { value: string, attributes: Map<string, string> }
 

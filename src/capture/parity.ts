@@ -6,7 +6,7 @@ import { DEFAULT_PASSWORD } from '../config.ts'
 import { loadOrCreateCertificate } from '../tls/certificate.ts'
 import { headerValue, type Capture, type CapturedBody, type Exchange, type HeaderMap } from './capture-format.ts'
 import { fixtureFromCapture, writeFixtureFolder } from './capture-fixture.ts'
-import { compareHeaders, parseSetCookies } from './header-compare.ts'
+import { COMPARED_HEADERS, compareHeaders, parseSetCookies } from './header-compare.ts'
 import { RouteMatcher } from './known-routes.ts'
 import { compareShapes, shapeOf } from './shape.ts'
 
@@ -226,9 +226,10 @@ function bodyOf (text: string, type: string | undefined): CapturedBody {
   return { text }
 }
 
-/** Headers as a report shows them: cookie names and attributes, no value. */
+/** The headers parity compares, as a report shows them: cookie names and attributes, no value. */
 function hideCookieValues (headers: HeaderMap): HeaderMap {
-  const out: HeaderMap = { ...headers }
+  const out: HeaderMap = {}
+  for (const name of COMPARED_HEADERS) if (headers[name] !== undefined) out[name] = headers[name]
   const cookies = headers['set-cookie']
   if (cookies !== undefined) out['set-cookie'] = (Array.isArray(cookies) ? cookies : [cookies]).map(c => c.replace(/^([^=]+=)[^;]*/, (_m, n: string) => `${n}…`))
   return out
