@@ -246,3 +246,19 @@ t.test('no password, passphrase or cookie value used reaches a capture, fixture,
     t.same(found, [], path.relative(work, f))
   }
 })
+
+t.test('the example capture of docs/capture-format.md is read, imported and replayed without a difference', async t => {
+  const doc = readFileSync(new URL('../docs/capture-format.md', import.meta.url), 'utf8')
+  const example = /## Example\n[^]*?```json\n([^]*?)```/.exec(doc)?.[1]
+  t.ok(example, 'the example is there')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(file('example.json'), example!)
+  const capture = readCapture(file('example.json'))
+  t.equal(capture.exchanges.length, 3)
+  const parity = await run(['parity', file('example.json'), '--markdown', file('example.md')])
+  t.equal(parity.status, 0, parity.out + parity.err)
+  t.match(parity.out, /3 exchanges compared, 3 identical, 0 different/)
+  const imported = await run(['import-capture', file('example.json'), '--fixture', 'example', '--dir', file('example-fixture')])
+  t.equal(imported.status, 0, imported.err)
+  t.same(loadFixture(file('example-fixture')).singletons.systeminfo, { version: '4.2.1.14', model: 'Kraken', part_number: 'KRA-SVR-4000', serial_number: 'KR4000-2311-0042' }, 'the device identity')
+})
