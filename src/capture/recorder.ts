@@ -1,4 +1,5 @@
 import https from 'node:https'
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
 import type { IncomingHttpHeaders } from 'node:http'
 import { version } from '../config.ts'
 import { BODY_KEEP, CAPTURE_FORMAT, writeCapture, type Capture, type CapturedBody, type Exchange } from './capture-format.ts'
@@ -33,6 +34,7 @@ export class Recorder {
   readonly capture: Capture
   private readonly target: URL
   private readonly agent: https.Agent
+  private seq = 0
 
   constructor (target: string, private readonly options: { insecure: boolean, out: string, masker: SecretMasker, mode: Capture['mode'] }) {
     this.target = new URL(target)
@@ -44,7 +46,7 @@ export class Recorder {
 
   async send (request: OutgoingRequest): Promise<DeviceAnswer> {
     const started = Date.now()
-    const seq = this.capture.exchanges.length + 1
+    const seq = ++this.seq
     const m = this.options.masker
     const exchange: Exchange = {
       seq,
@@ -55,14 +57,18 @@ export class Recorder {
     }
     try {
       const answer = await this.forward(request)
-      exchange.response = { status: answer.status, headers: m.maskHeaders(answer.headers), ...bodyOf(answer.body, answer.headers, m) }
+      exchange.response = { status: answer.status, headers: m.maskHeaders(answer.headers), ...bodyOf(decoded(answer), answer.headers, m) }
       return answer
     } catch (error) {
       exchange.error = (error as Error).message
       throw error
     } finally {
       exchange.durationMs = Date.now() - started
-      this.capture.exchanges.push(exchange)
+      // Kept in the order sent (a client may have several requests in flight): replay follows it.
+      const list = this.capture.exchanges
+      let at = list.length
+      while (at > 0 && list[at - 1]!.seq > seq) at--
+      list.splice(at, 0, exchange)
       writeCapture(this.options.out, this.capture)
     }
   }
@@ -95,6 +101,23 @@ export class Recorder {
   close (): void {
     this.agent.destroy()
   }
+}
+
+/**
+ * The body as the device meant it: nginx may compress its answers for a client that accepts it.
+ * The client gets the bytes as they came; the capture keeps them readable.
+ */
+function decoded (answer: DeviceAnswer): Buffer {
+  const encoding = String(answer.headers['content-encoding'] ?? '').trim().toLowerCase()
+  if (answer.body.length === 0 || encoding === '' || encoding === 'identity') return answer.body
+  try {
+    if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(answer.body)
+    if (encoding === 'deflate') return inflateSync(answer.body)
+    if (encoding === 'br') return brotliDecompressSync(answer.body)
+  } catch {
+    return answer.body // not what it says it is: kept as bytes (base64), as the client got it
+  }
+  return answer.body
 }
 
 /** The body as the capture keeps it: JSON parsed (secrets masked), text, or base64. */

@@ -84,7 +84,11 @@ export class SecretMasker {
     if (Array.isArray(value)) return value.map(v => this.maskJson(v, depth + 1))
     const out: Record<string, unknown> = {}
     for (const [key, v] of Object.entries(value)) {
-      out[key] = this.isSecretField(key) && v !== null && typeof v !== 'object' ? this.mask(String(v)) : this.maskJson(v, depth + 1)
+      if (!this.isSecretField(key) || v === null || typeof v === 'boolean') out[key] = this.maskJson(v, depth + 1)
+      else if (typeof v === 'string') out[key] = this.mask(v)
+      // A numeric secret (a PIN) stays a number: its digits are replaced by digits.
+      else if (typeof v === 'number') out[key] = Number(this.mask(String(v)))
+      else out[key] = this.maskJson(v, depth + 1)
     }
     return out
   }
