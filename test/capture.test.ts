@@ -191,6 +191,7 @@ t.test('a device that differs: the report lists each difference once, and the ba
   const again = await run(['parity', file('differs.json'), '--markdown', file('differs-again.md'), '--baseline', file('known.json')])
   t.equal(again.status, 0, `with the baseline, the same differences pass: ${again.out}`)
   t.match(again.out, /4 difference\(s\), 0 not in the baseline/)
+  t.match(again.out, /by endpoint \(compared \/ identical \/ different\):\n(.*\n)*  GET \/apis\/v2\/license  1 \/ 0 \/ 1\n(.*\n)*  GET \/apis\/v2\/streams  1 \/ 1 \/ 0\n/, 'the summary counts by endpoint')
 
   // One more difference, not in the baseline: the run fails again, naming only it as new.
   const before = device.alteration.json!

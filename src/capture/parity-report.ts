@@ -15,6 +15,8 @@ export function summaryText (result: ParityResult, known: ReadonlySet<string>): 
     `${result.differences.length} difference(s), ${fresh.length} not in the baseline`
   ]
   for (const d of result.differences) lines.push(`  ${known.has(d.id) ? 'known' : 'NEW  '} ${describe(d)}`)
+  lines.push('by endpoint (compared / identical / different):')
+  for (const e of result.endpoints) lines.push(`  ${e.endpoint}  ${e.compared} / ${e.identical} / ${e.different}`)
   return lines.join('\n') + '\n'
 }
 
