@@ -122,7 +122,7 @@ async function replay (capture: Capture, emulator: KrakenApp, matcher: RouteMatc
     learn(response.headers, emuHeaders, cookies)
     learnIds(request.method, response.body?.json, emuBody, ids)
 
-    const found = compare(exchange, response, answer.statusCode, emuHeaders, emuBody)
+    const found = compare(response, answer.statusCode, emuHeaders, emuBody)
     compared++
     const summary = endpoints.get(endpoint) ?? { endpoint, compared: 0, identical: 0, different: 0 }
     endpoints.set(endpoint, summary)
@@ -162,7 +162,7 @@ async function replay (capture: Capture, emulator: KrakenApp, matcher: RouteMatc
 
 interface Found { kind: DifferenceKind, field: string, device: string, emulator: string }
 
-function compare (exchange: Exchange, response: NonNullable<Exchange['response']>, status: number, headers: HeaderMap, body: CapturedBody): Found[] {
+function compare (response: NonNullable<Exchange['response']>, status: number, headers: HeaderMap, body: CapturedBody): Found[] {
   if (response.status !== status) return [{ kind: 'status', field: 'status', device: String(response.status), emulator: String(status) }]
   const out: Found[] = compareHeaders(response.headers, headers)
   const device = response.body
@@ -174,7 +174,6 @@ function compare (exchange: Exchange, response: NonNullable<Exchange['response']
     const kind = (b: CapturedBody | undefined) => b === undefined || (b.json === undefined && b.text === undefined && b.base64 === undefined) ? 'none' : b.json !== undefined ? 'JSON' : 'not JSON'
     if (kind(device) !== kind(body)) out.push({ kind: 'body', field: 'body', device: kind(device), emulator: kind(body) })
   }
-  void exchange
   return out
 }
 
