@@ -8,6 +8,7 @@ import type { Item } from '../kernel/store.ts'
 import type { RuntimeServices } from './runtime-types.ts'
 import { StreamStatistics } from './stream-statistics.ts'
 import { assertSessionLive } from '../kernel/caller.ts'
+import { registerThumbnail } from './thumbnail-route.ts'
 
 const security = [{ session: [] }]
 
@@ -19,6 +20,7 @@ export function registerRuntimeRoutes (app: FastifyInstance, services: () => Run
   const streams = services().registry.top('streams')
   // An app whose registry has no streams (a kernel test) still gets the reboot.
   if (streams !== undefined) registerStreamActions(app, services, streams)
+  if (streams !== undefined) registerThumbnail(app, services, streams)
   registerReboot(app, services)
 
   app.addHook('onReady', async function autoStartStreams () {

@@ -44,6 +44,11 @@ const SOURCES: Record<string, { width: number, height: number, fps: number, kbps
 }
 const DEFAULT_SOURCE = SOURCES.ts_udp!
 
+/** The nominal source behind an input protocol, or undefined for a protocol the emulator assumes nothing about. */
+export function nominalSource (protocol: unknown): { width: number, height: number, fps: number } | undefined {
+  return typeof protocol === 'string' && Object.hasOwn(SOURCES, protocol) ? SOURCES[protocol] : undefined
+}
+
 /** MPEG-TS and PES headers add a few percent over the elementary streams [ours]. */
 const TS_OVERHEAD = 1.04
 /** Encoder pipeline delay (lookahead, GOP buffering) versus a Bypass remux [ours]. */

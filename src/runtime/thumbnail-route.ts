@@ -1,0 +1,65 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { ALL_ROLES } from '../kernel/roles.ts'
+import { itemRoute, type Resource } from '../kernel/define-resource.ts'
+import { notFound } from '../kernel/errors.ts'
+import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
+import type { RuntimeServices } from './runtime-types.ts'
+import { profileOf } from './stream-profile.ts'
+import { frameSizeOf, renderThumbnail, thumbnailSize, timecode } from './thumbnail.ts'
+
+/** One image per stream and second of the device clock: fifty pages polling cost one render. */
+interface Cached { second: number, jpeg: Buffer }
+
+/**
+ * `GET /apis/v2/streams/stream-<uuid>/thumbnail`: the device's "Download Image" of a stream, as a
+ * generated test pattern (running) or a grey "no signal" frame (any other status).
+ */
+export function registerThumbnail (app: FastifyInstance, services: () => RuntimeServices, streams: Resource): void {
+  const cache = new Map<string, Cached>()
+  // A reset or a reboot changes what a stream shows at once, within the second too.
+  services().onReset.push(() => cache.clear())
+
+  app.get(`${itemRoute(streams)}/thumbnail`, {
+    config: { roles: ALL_ROLES },
+    schema: {
+      tags: [streams.tag], security: [{ session: [] }],
+      operationId: 'getStreamThumbnail',
+      summary: 'A still image of a stream (JPEG)',
+      description: 'A running stream shows a test pattern: colour bars, its name, its resolution and a timecode (HH:MM:SS:FF) on the device clock; ' +
+        'a stream in any other status a grey "no signal" frame with its status. The picture has the transcoder\'s size (the input\'s nominal ' +
+        'resolution when the stream keeps the source size, 640x360 when neither says), scaled down to at most 640 px wide, aspect kept. ' +
+        'At most one image is made per stream and second of the device clock; requests within that second get the same bytes [ours].',
+      params: Type.Object({ [streams.paramName]: Type.String({ description: 'the stream\'s uuid' }) }),
+      response: {
+        200: { description: 'a baseline JPEG', content: { 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
+        ...errorResponses(...guardedErrors)
+      }
+    }
+  }, async function getStreamThumbnail (request: FastifyRequest, reply: FastifyReply) {
+    const uuid = (request.params as Record<string, string>)[streams.paramName] ?? ''
+    const { store, clock, runtime } = services()
+    const stream = store.get(streams.collection, uuid)
+    if (stream === undefined) throw notFound(`stream '${uuid}'`)
+    const now = clock.now()
+    const second = Math.floor(now / 1000)
+    let cached = cache.get(uuid)
+    if (cached?.second !== second) {
+      const { status } = runtime.state(uuid)
+      const frame = frameSizeOf(store, stream)
+      const jpeg = renderThumbnail({
+        ...thumbnailSize(frame),
+        name: typeof stream.name === 'string' && stream.name !== '' ? stream.name : uuid,
+        resolution: `${frame.width}x${frame.height}`,
+        status,
+        ...(status === 'running' && { timecode: timecode(now, profileOf(store, stream).fps) })
+      })
+      // Older seconds are never served again: the map holds what this second made, no more.
+      for (const [key, entry] of cache) if (entry.second !== second) cache.delete(key)
+      cached = { second, jpeg }
+      cache.set(uuid, cached)
+    }
+    // The clock may be manual: a browser must ask again rather than guess an age.
+    return reply.type('image/jpeg').header('cache-control', 'no-store').send(cached.jpeg)
+  })
+}
