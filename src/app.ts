@@ -42,6 +42,8 @@ import { registerRequestLogRoutes } from './control/request-log-routes.ts'
 import { Faults } from './control/faults.ts'
 import { installFaults } from './control/fault-hooks.ts'
 import { registerFaultRoutes } from './control/fault-routes.ts'
+import { ScenarioPlayer } from './control/scenario-player.ts'
+import { scenarioHost } from './control/scenario-host.ts'
 import type { TlsMaterial } from './tls/certificate.ts'
 import { tlsServerOptions } from './tls/certificate.ts'
 import { ServedCertificate } from './tls/served-certificate.ts'
@@ -121,6 +123,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     control: resolveControlAccess(config.host, config.controlToken),
     requestLog: new RequestLog({ entries: config.journalSize, bytes: config.journalBytes }, secretFields(registry)),
     faults: new Faults(config.seed),
+    scenarios: new ScenarioPlayer(scenarioHost(app, () => services)),
     runtime: undefined as unknown as Services['runtime'], // set just below: the runtime needs the services it belongs to
     log: app.log,
     startedAt: clock.now(),
@@ -168,6 +171,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   registerFaultRoutes(app, () => services)
 
   app.addHook('onClose', async () => {
+    services.scenarios.stop('the emulator closed')
     services.sessions.stop()
     services.runtime.stopAll()
     if (deps.clock === undefined) services.deviceClock?.stop()

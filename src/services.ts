@@ -11,6 +11,7 @@ import type { ControlAccess } from './auth/control-access.ts'
 import type { ServedCertificate } from './tls/served-certificate.ts'
 import type { RequestLog } from './control/request-log.ts'
 import type { Faults } from './control/faults.ts'
+import type { ScenarioPlayer } from './control/scenario-player.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -34,6 +35,8 @@ export interface Services {
   requestLog: RequestLog
   /** The HTTP faults in force (POST /_emulator/faults); a reset clears them. */
   faults: Faults
+  /** The scripted timeline playing on the device clock (POST /_emulator/scenarios); status() and subscribe() for the live page. */
+  scenarios: ScenarioPlayer
   log: FastifyBaseLogger
   /** Restores a fixture (the active one by default), ends every session; resolves once durable. */
   reset: (fixture?: string) => Promise<void>

@@ -35,7 +35,10 @@ const NOT_SESSION: Record<string, string> = {
   'POST /_emulator/faults': 'control',
   'GET /_emulator/faults': 'control',
   'DELETE /_emulator/faults': 'control',
-  'DELETE /_emulator/faults/{faultId}': 'control'
+  'DELETE /_emulator/faults/{faultId}': 'control',
+  'POST /_emulator/scenarios': 'control',
+  'GET /_emulator/scenarios': 'control',
+  'DELETE /_emulator/scenarios': 'control'
 }
 
 function assertUnauthenticated (t: Test, res: LightMyRequestResponse, what: string): void {

@@ -4,9 +4,10 @@ import { registerClockRoutes } from './clock-routes.ts'
 import { DeviceConditions } from './device-conditions.ts'
 import { installUnreachable, registerDeviceEvents } from './device-events.ts'
 import { registerSnapshotRoutes } from './snapshot-routes.ts'
+import { registerScenarioRoutes } from './scenario-routes.ts'
 
 /**
- * The control plane's second part: the device clock, device events and snapshots under
+ * The control plane's second part: the device clock, device events, snapshots and scenarios under
  * /_emulator. Installed before the route guard, so an unreachable device closes the connection
  * before any other answer.
  */
@@ -18,4 +19,7 @@ export function installControl (app: FastifyInstance, services: () => Services):
   registerClockRoutes(app, services)
   registerDeviceEvents(app, services, conditions)
   registerSnapshotRoutes(app, services, conditions)
+  registerScenarioRoutes(app, services)
+  // A reset starts afresh: no scenario goes on making calls against the restored fixture.
+  services().onReset.push(() => { services().scenarios.stop('the emulator was reset') })
 }
