@@ -5,11 +5,14 @@ import { CertificateError } from './tls/certificate.ts'
 import { StoreLoadError } from './kernel/store.ts'
 import { FixtureError } from './fixtures.ts'
 import { CAPTURE_COMMANDS, runCaptureCommand } from './capture/capture-cli.ts'
+import { scenarioCommand } from './scenario-command.ts'
 
 /** The only entry that reads argv and the environment, and the only one that exits the process. */
 async function main (): Promise<void> {
   const command = process.argv[2]
   if (command !== undefined && CAPTURE_COMMANDS.includes(command)) process.exit(await runCaptureCommand(process.argv.slice(2)))
+  // `kraken-emulator scenario ...` is a client of a running emulator, not an emulator.
+  if (command === 'scenario') process.exit(await scenarioCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
   const parsed = loadConfig(process.argv.slice(2), process.env)
   if (parsed.kind === 'exit') {
     if (parsed.code === 0) process.stdout.write(parsed.output)
