@@ -112,11 +112,15 @@ t.test('one image per stream and second of the device clock', async t => {
   clock.advance(100)
   const next = (await call(app, cookie, 'GET', url(UAV_720P))).rawPayload
   t.notOk(first.equals(next), 'the next second: a new image (the timecode runs)')
-  // Stopping shows at the next second at the latest.
+  // A stop within the second shows at the next one: never two images in one second.
   const operator = await login(app, USERS.Operator)
-  await call(app, operator, 'POST', `/apis/v2/streams/${UAV_720P}/stop`)
+  t.equal((await call(app, operator, 'POST', `/apis/v2/streams/${UAV_720P}/stop`)).json().status, 'stopped')
+  t.ok(next.equals((await call(app, cookie, 'GET', url(UAV_720P))).rawPayload), 'same second: still the image made in it')
   clock.advance(1000)
-  t.ok(near(decoded(await call(app, cookie, 'GET', url(UAV_720P))).pixel(3, 3), [128, 128, 128]), 'stopped: grey')
+  const grey = (await call(app, cookie, 'GET', url(UAV_720P))).rawPayload
+  t.ok(near(decoded({ rawPayload: grey } as LightMyRequestResponse).pixel(3, 3), [128, 128, 128]), 'the next second: grey')
+  clock.advance(60_000)
+  t.ok(grey.equals((await call(app, cookie, 'GET', url(UAV_720P))).rawPayload), 'a "no signal" frame is kept while nothing it shows changes')
 })
 
 t.test('every role that reads streams may; refusals in the envelope', async t => {

@@ -9,7 +9,7 @@ import { profileOf } from './stream-profile.ts'
 import { frameSizeOf, renderThumbnail, thumbnailSize, timecode } from './thumbnail.ts'
 
 /** One image per stream and second of the device clock: fifty pages polling cost one render. */
-interface Cached { second: number, jpeg: Buffer }
+interface Cached { second: number, key: string, jpeg: Buffer }
 
 /**
  * `GET /apis/v2/streams/stream-<uuid>/thumbnail`: the device's "Download Image" of a stream, as a
@@ -17,7 +17,7 @@ interface Cached { second: number, jpeg: Buffer }
  */
 export function registerThumbnail (app: FastifyInstance, services: () => RuntimeServices, streams: Resource): void {
   const cache = new Map<string, Cached>()
-  // A reset or a reboot changes what a stream shows at once, within the second too.
+  // A reset may bring back other streams under the same uuids.
   services().onReset.push(() => cache.clear())
 
   app.get(`${itemRoute(streams)}/thumbnail`, {
@@ -43,21 +43,27 @@ export function registerThumbnail (app: FastifyInstance, services: () => Runtime
     if (stream === undefined) throw notFound(`stream '${uuid}'`)
     const now = clock.now()
     const second = Math.floor(now / 1000)
+    const { status } = runtime.state(uuid)
+    const frame = frameSizeOf(store, stream)
+    const name = typeof stream.name === 'string' && stream.name !== '' ? stream.name : uuid
+    const running = status === 'running'
+    // What the picture shows apart from the timecode: a "no signal" frame stays valid past its
+    // second. Within a second the image made in it is served whatever changed (a stop shows at
+    // the next second), so no request pattern makes more than one image per stream and second.
+    const key = JSON.stringify([name, status, frame.width, frame.height])
     let cached = cache.get(uuid)
-    if (cached?.second !== second) {
-      const { status } = runtime.state(uuid)
-      const frame = frameSizeOf(store, stream)
+    if (cached === undefined || (cached.second !== second && (running || cached.key !== key))) {
       const jpeg = renderThumbnail({
         ...thumbnailSize(frame),
-        name: typeof stream.name === 'string' && stream.name !== '' ? stream.name : uuid,
+        name,
         resolution: `${frame.width}x${frame.height}`,
         status,
-        ...(status === 'running' && { timecode: timecode(now, profileOf(store, stream).fps) })
+        ...(running && { timecode: timecode(now, profileOf(store, stream).fps) })
       })
-      // Older seconds are never served again: the map holds what this second made, no more.
-      for (const [key, entry] of cache) if (entry.second !== second) cache.delete(key)
-      cached = { second, jpeg }
+      cached = { second, key, jpeg }
       cache.set(uuid, cached)
+      // Deleted streams leave no image behind.
+      if (cache.size > store.list(streams.collection).length) for (const id of cache.keys()) if (store.get(streams.collection, id) === undefined) cache.delete(id)
     }
     // The clock may be manual: a browser must ask again rather than guess an age.
     return reply.type('image/jpeg').header('cache-control', 'no-store').send(cached.jpeg)
