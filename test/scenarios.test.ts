@@ -148,6 +148,19 @@ t.test('a step that fails ends the scenario as failed, saying why', async t => {
   t.match(app.kraken.scenarios.status(), { state: 'failed', last: /answered 403/ }, 'a Viewer may not stop a stream: the call is role-checked like any client\'s')
 })
 
+t.test('a call the device never answers (unreachable, a reset fault) fails the step instead of hanging', async t => {
+  const { app } = await setup(t)
+  await post(app, { scenario: { format: FORMAT, name: 'dark', steps: [{ at: '0:00', event: { type: 'unreachable', duration_ms: 60_000 } }, { at: '0:00', call: { method: 'GET', path: '/apis/v2/streams' } }] } })
+  await app.kraken.scenarios.idle()
+  t.match(app.kraken.scenarios.status(), { state: 'failed', step: 1, last: /step 2 \(0:00\) failed: GET \/apis\/v2\/streams: the connection was closed without an answer/ })
+  await app.kraken.reset()
+  const fault = await app.inject({ method: 'POST', url: '/_emulator/faults', payload: { match: { path: '/apis/v2/license' }, action: { type: 'reset' } } })
+  t.equal(fault.statusCode, 201, fault.body)
+  await post(app, { scenario: { format: FORMAT, name: 'cut', steps: [{ at: '0:00', call: { method: 'GET', path: '/apis/v2/license' } }] } })
+  await app.kraken.scenarios.idle()
+  t.match(app.kraken.scenarios.status(), { state: 'failed', last: /the connection was closed without an answer/ })
+})
+
 t.test('bad scenarios are 400s naming the place of the problem; nothing starts', async t => {
   const { app } = await setup(t)
   const step = { at: '0:10', call: { method: 'GET', path: '/apis/v2/streams' } }

@@ -5,6 +5,7 @@ import { DeviceConditions } from './device-conditions.ts'
 import { installUnreachable, registerDeviceEvents } from './device-events.ts'
 import { registerSnapshotRoutes } from './snapshot-routes.ts'
 import { registerScenarioRoutes } from './scenario-routes.ts'
+import { installInjectedCut } from './scenario-host.ts'
 
 /**
  * The control plane's second part: the device clock, device events, snapshots and scenarios under
@@ -15,6 +16,7 @@ export function installControl (app: FastifyInstance, services: () => Services):
   const conditions = new DeviceConditions()
   services().hold = uuid => conditions.hold(services().store, uuid)
   services().onReset.push(() => conditions.clear())
+  installInjectedCut(app)
   installUnreachable(app, services, conditions)
   registerClockRoutes(app, services)
   registerDeviceEvents(app, services, conditions)

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Role } from '../kernel/roles.ts'
 import type { Services } from '../services.ts'
 import type { ScenarioHost } from './scenario-player.ts'
@@ -13,8 +13,13 @@ export function scenarioHost (app: FastifyInstance, services: () => Services): S
   return {
     clock: { now: () => services().clock.now(), setTimeout: (fn, ms) => services().clock.setTimeout(fn, ms) },
     request: async ({ method, url, headers, payload }) => {
-      const res = await app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined && { payload }) })
-      return { statusCode: res.statusCode, body: res.body }
+      try {
+        const res = await app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined && { payload }) })
+        return { statusCode: res.statusCode, body: res.body }
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'LIGHT_ECONNRESET') throw error
+        throw new Error(`${method} ${url}: the connection was closed without an answer (the device is unreachable, or a fault cut it)`)
+      }
     },
     lookup: (collection, name) => {
       const item = services().store.list(collection).find(i => i.name === name)
@@ -34,4 +39,22 @@ export function scenarioHost (app: FastifyInstance, services: () => Services): S
     controlToken: () => services().control.token,
     warn: (details, message) => { services().log.warn(details, message) }
   }
+}
+
+/**
+ * An injected request has a stand-in socket without `destroy()`: a device that is unreachable, or
+ * a `reset`/`empty` fault, would throw on it and leave the scenario's request unanswered forever.
+ * Closing it ends the injected response instead, which `app.inject` reports as a closed connection.
+ * Installed before the hooks that cut connections.
+ */
+export function installInjectedCut (app: FastifyInstance): void {
+  app.addHook('onRequest', function injectedCut (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const raw = request.raw as typeof request.raw & { isLightMyRequest?: boolean }
+    const socket = raw.socket as typeof raw.socket | undefined
+    if (raw.isLightMyRequest === true && socket !== undefined && typeof socket.destroy !== 'function') {
+      const cut = (): typeof socket => { reply.raw.destroy(); return socket }
+      Object.assign(socket, { destroy: cut, resetAndDestroy: cut })
+    }
+    done()
+  })
 }
