@@ -168,7 +168,7 @@ export type ParseResult = { kind: 'config', config: Config, given: ReadonlySet<k
 export function loadConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
   let output = ''
   const program = new Command('kraken-emulator')
-    .description('An emulator of the Haivision Kraken REST API v2')
+    .description('An emulator of the Haivision Kraken REST API v2. `kraken-emulator scenario --help`: play a scenario on a running emulator')
     .helpOption('-h, --help', 'show this help')
     .version(version(), '-v, --version')
     .exitOverride()
