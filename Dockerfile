@@ -13,13 +13,14 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# ---- runtime: production dependencies, the compiled emulator and its fixtures
+# ---- runtime: production dependencies, the compiled emulator, its fixtures and scenarios
 FROM node:22-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY fixtures ./fixtures
+COPY scenarios ./scenarios
 
 # State and TLS material live on volumes, writable by the unprivileged `node` user (uid 1000).
 RUN mkdir -p /data /certs && chown node:node /data /certs
