@@ -31,6 +31,7 @@ import { readLicense, registerSystemRoutes } from './system/index.ts'
 import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
 import { checkDb } from './check-db.ts'
 import { registerAdminRoutes } from './admin/index.ts'
+import { DeviceLog, deviceNow, registerMaintenanceRoutes } from './system/maintenance.ts'
 import { Seeder } from './seed.ts'
 import { FixtureError } from './fixtures.ts'
 import { MIGRATIONS } from './migrations/index.ts'
@@ -132,6 +133,10 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     checkDb: db => checkDb(db, registry),
     // --cert/--key win over a certificate chosen through the API (README Fidelity, Administration).
     tls: new ServedCertificate(deps.tls === undefined ? undefined : { cert: deps.tls.cert, key: deps.tls.key }, config.cert !== undefined && config.cert !== ''),
+    // Time-stamped with the device's time (a manual time, if set), as a device writes its log.
+    deviceLog: new DeviceLog(() => deviceNow(store, clock.now())),
+    secretFields: () => services.requestLog.secrets,
+    onTransition: [],
     reset: async (fixture?: string) => {
       const db: Db = await seeder.db(fixture ?? store.fixture())
       checkDb(db, registry)
@@ -166,6 +171,7 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   registerSystemRoutes(app, () => services)
   registerRuntimeRoutes(app, () => services)
   registerAdminRoutes(app, () => services)
+  registerMaintenanceRoutes(app, () => services)
   registerEmulatorRoutes(app, () => services)
   registerRequestLogRoutes(app, () => services)
   registerFaultRoutes(app, () => services)

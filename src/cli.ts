@@ -6,6 +6,7 @@ import { StoreLoadError } from './kernel/store.ts'
 import { FixtureError } from './fixtures.ts'
 import { CAPTURE_COMMANDS, runCaptureCommand } from './capture/capture-cli.ts'
 import { scenarioCommand } from './scenario-command.ts'
+import { firmwareCommand } from './system/firmware-command.ts'
 
 /** The only entry that reads argv and the environment, and the only one that exits the process. */
 async function main (): Promise<void> {
@@ -13,6 +14,7 @@ async function main (): Promise<void> {
   if (command !== undefined && CAPTURE_COMMANDS.includes(command)) process.exit(await runCaptureCommand(process.argv.slice(2)))
   // `kraken-emulator scenario ...` is a client of a running emulator, not an emulator.
   if (command === 'scenario') process.exit(await scenarioCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
+  if (command === 'firmware') process.exit(await firmwareCommand(process.argv.slice(3), { stdout: s => process.stdout.write(s), stderr: s => process.stderr.write(s) }))
   const parsed = loadConfig(process.argv.slice(2), process.env)
   if (parsed.kind === 'exit') {
     if (parsed.code === 0) process.stdout.write(parsed.output)

@@ -12,6 +12,7 @@ import type { ServedCertificate } from './tls/served-certificate.ts'
 import type { RequestLog } from './control/request-log.ts'
 import type { Faults } from './control/faults.ts'
 import type { ScenarioPlayer } from './control/scenario-player.ts'
+import type { DeviceLog, StreamTransition } from './system/maintenance.ts'
 
 /**
  * What the routes of one emulator share. Each app has its own (nothing is module-global), so
@@ -52,4 +53,10 @@ export interface Services {
   checkDb: (db: Db) => void
   /** The certificate the HTTPS port serves now; an Administrator may switch it (src/admin/). */
   tls: ServedCertificate
+  /** The device's system and stream logs (GET /apis/v2/system/log); a reset clears them. */
+  deviceLog: DeviceLog
+  /** Field names whose values never reach a log (the request log's secrets). */
+  secretFields: () => ReadonlySet<string>
+  /** Hooks the runtime calls at every change of a stream's status (the device log). */
+  onTransition: Array<(change: StreamTransition) => void>
 }

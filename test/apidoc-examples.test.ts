@@ -7,6 +7,8 @@ import { call, login, makeApp } from './helpers/app.ts'
 import { concrete } from './helpers/documented-routes.ts'
 import type { KrakenApp } from '../src/app.ts'
 import { PARENT_KEY } from '../src/kernel/define-resource.ts'
+import { EXAMPLE_FIRMWARE_BASE64 } from '../src/system/firmware-example.ts'
+import { VERIFY_MS } from '../src/system/firmware-routes.ts'
 
 interface Media { example?: unknown, examples?: Record<string, { value: unknown }> }
 interface Parameter { in: string, name: string, example?: unknown }
@@ -35,8 +37,9 @@ const API = '/apis/v2'
 
 /**
  * What must exist before an operation's example can work, made on its fresh device the way a
- * user would make it first: the default device has no presets and no CSRs, so renaming or
- * duplicating the example preset, or uploading the certificate of the example CSR, needs them.
+ * user would make it first: the default device has no presets, no CSRs and no firmware package, so
+ * renaming or duplicating the example preset, uploading the certificate of the example CSR, or
+ * applying a package, needs them.
  * Each makes the object its path's documented example names.
  */
 const prerequisites: Record<string, (app: KrakenApp, cookie: string, names: Names) => Promise<void>> = {
@@ -44,6 +47,11 @@ const prerequisites: Record<string, (app: KrakenApp, cookie: string, names: Name
   [`${API}/presets/preset-{name}/duplicate`]: savePreset,
   [`${API}/certificates/certificate-{name}/certificate`]: async (app, cookie, names) => {
     await expectOk(call(app, cookie, 'POST', `${API}/certificates`, { name: names.name, type: 'csr', subject: { O: 'Example Lab', CN: 'kraken-lab.example' } }), `the CSR ${names.name}`)
+  },
+  // A package to apply: the upload's own example, verified (the device shows it verifying for a while first).
+  [`${API}/system/firmware/apply`]: async (app, cookie) => {
+    await expectOk(call(app, cookie, 'POST', `${API}/system/firmware`, { package: EXAMPLE_FIRMWARE_BASE64 }), 'the example firmware package')
+    app.kraken.deviceClock?.advance(VERIFY_MS)
   }
 }
 

@@ -74,4 +74,6 @@ export interface RuntimeServices {
   runtime: StreamRuntime
   /** Device conditions (a NIC that is down) that keep a stream from running, if any. */
   hold?: Hold
+  /** Told of every change of a stream's live status (the device log). */
+  onTransition?: Array<(change: { uuid: string, from: StreamStatus, to: StreamStatus, sub_status: string }) => void>
 }

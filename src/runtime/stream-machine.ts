@@ -50,6 +50,8 @@ export interface MachineDeps {
   seed: () => number
   /** Asked when a stream reaches running: a held stream goes to `error` instead. */
   hold?: Hold
+  /** Told after every status change (the device log reads the new statuses). */
+  onChange?: () => void
 }
 
 /**
@@ -120,7 +122,7 @@ export class StreamMachine {
       cancel: undefined
     }
     this.runs.set(uuid, run)
-    this.changes++
+    this.changed()
     this.after(run, () => {
       const held = this.deps.hold?.(uuid)
       if (held !== undefined) {
@@ -140,21 +142,22 @@ export class StreamMachine {
     const run = this.runs.get(uuid)
     if (run === undefined || run.status === 'stopping') return
     run.cancel?.()
-    this.changes++
     if (run.status === 'error') {
       this.runs.delete(uuid)
+      this.changed()
       return
     }
     run.status = 'stopping'
     run.runningSince = undefined
+    this.changed()
     this.after(run, () => { if (this.runs.get(uuid) === run) this.runs.delete(uuid) })
   }
 
   /** Marks a stream that could not start (auto-start beyond the licence): status `error` with the reason. */
   fail (uuid: string, reason: string, kind: SessionKind): void {
     this.runs.get(uuid)?.cancel?.()
-    this.changes++
     this.runs.set(uuid, { status: 'error', subStatus: reason, kind, signal: undefined, runningSince: undefined, baseline: undefined, cancel: undefined })
+    this.changed()
   }
 
   /**
@@ -173,7 +176,7 @@ export class StreamMachine {
     run.runningSince = undefined
     run.baseline = undefined
     run.shiftMs = undefined
-    this.changes++
+    this.changed()
     if (options.recoverAfterMs !== undefined) {
       run.cancel = this.deps.clock.setTimeout(() => {
         run.cancel = undefined
@@ -248,7 +251,7 @@ export class StreamMachine {
         ...(saved.cause === null ? {} : { cause: saved.cause })
       })
     }
-    this.changes++
+    this.changed()
   }
 
   /** A stream in error runs again, if it still exists and a licence session is free; true when it does. */
@@ -257,7 +260,7 @@ export class StreamMachine {
     const stream = this.deps.store().get('streams', uuid)
     if (stream === undefined) {
       this.runs.delete(uuid)
-      this.changes++
+      this.changed()
       return false
     }
     try {
@@ -271,7 +274,7 @@ export class StreamMachine {
     if (held !== undefined) {
       run.subStatus = held.reason
       run.cause = held.cause
-      this.changes++
+      this.changed()
       return false
     }
     run.status = 'running'
@@ -281,7 +284,7 @@ export class StreamMachine {
     run.runningSince = this.deps.clock.now()
     run.baseline = undefined
     run.shiftMs = undefined
-    this.changes++
+    this.changed()
     return true
   }
 
@@ -289,7 +292,7 @@ export class StreamMachine {
   stopAll (): void {
     for (const run of this.runs.values()) run.cancel?.()
     this.runs.clear()
-    this.changes++
+    this.changed()
   }
 
   /** The signals of the running streams and their time, for the device load. */
@@ -325,6 +328,11 @@ export class StreamMachine {
     return { since: (run.runningSince - this.deps.epoch) / 1000, now: (this.deps.clock.now() - shift - this.deps.epoch) / 1000 }
   }
 
+  private changed (): void {
+    this.changes++
+    this.deps.onChange?.()
+  }
+
   private stream (uuid: string): Item {
     const stream = this.deps.store().get('streams', uuid)
     if (stream === undefined) throw notFound(`stream '${uuid}'`)
@@ -337,13 +345,13 @@ export class StreamMachine {
     if (ms <= 0) {
       run.cancel = undefined
       fn()
-      this.changes++
+      this.changed()
       return
     }
     run.cancel = this.deps.clock.setTimeout(() => {
       run.cancel = undefined
       fn()
-      this.changes++
+      this.changed()
     }, ms)
   }
 }

@@ -4,7 +4,7 @@ import { deviceLoad } from './device-load.ts'
 import type { LicenseView } from './license.ts'
 import { Reboot } from './reboot.ts'
 import type { RuntimeServices, StreamRuntime } from './runtime-types.ts'
-import { StreamMachine } from './stream-machine.ts'
+import { StreamMachine, type StreamStatus } from './stream-machine.ts'
 import { sessionKindOf } from './stream-profile.ts'
 
 export type { StreamStatus } from './stream-machine.ts'
@@ -24,8 +24,27 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     transitionMs: () => services().config.transitionMs,
     // Without --seed each emulator draws its own, so values differ between runs but stay stable within one.
     seed: () => (seed ??= services().config.seed ?? randomInt(2 ** 31 - 1)),
-    hold: uuid => services().hold?.(uuid)
+    hold: uuid => services().hold?.(uuid),
+    onChange: () => reportTransitions()
   })
+
+  /** The last status told to onTransition's hooks, per stream that was not stopped. */
+  const told = new Map<string, { status: StreamStatus, sub_status: string }>()
+  function reportTransitions (): void {
+    const hooks = services().onTransition ?? []
+    const now = new Map(machine.entries().map(e => [e.uuid, machine.state(e.uuid)]))
+    const changes: Array<{ uuid: string, from: StreamStatus, to: StreamStatus, sub_status: string }> = []
+    for (const [uuid, state] of now) {
+      const before = told.get(uuid)
+      if (before?.status !== state.status || before.sub_status !== state.sub_status) {
+        changes.push({ uuid, from: before?.status ?? 'stopped', to: state.status, sub_status: state.sub_status })
+      }
+    }
+    for (const [uuid, before] of told) if (!now.has(uuid)) changes.push({ uuid, from: before.status, to: 'stopped', sub_status: '' })
+    told.clear()
+    for (const [uuid, state] of now) told.set(uuid, state)
+    for (const change of changes) for (const hook of hooks) hook(change)
+  }
 
   function enforceLicense (): string[] {
     const current = license()

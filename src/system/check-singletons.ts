@@ -8,8 +8,9 @@ import { LICENSE, StoredLicense } from './license.ts'
 import { SERVICES } from './services-routes.ts'
 import { StoredServices } from './services-schema.ts'
 import { NETWORK } from './network-routes.ts'
+import { DATETIME, StoredDateTime } from './datetime.ts'
 
-const SCHEMAS: Record<string, TObject> = { [SYSTEMINFO]: SystemIdentity, [NETWORK]: Network, [LICENSE]: StoredLicense, [SERVICES]: StoredServices }
+const SCHEMAS: Record<string, TObject> = { [SYSTEMINFO]: SystemIdentity, [NETWORK]: Network, [LICENSE]: StoredLicense, [SERVICES]: StoredServices, [DATETIME]: StoredDateTime }
 
 /**
  * Checks the system singletons of a Db (a fixture or a data file) against their schemas and the

@@ -6,6 +6,7 @@ import { ALL_ROLES } from '../kernel/roles.ts'
 import type { SystemServices } from './system-services.ts'
 import { readSingleton } from './singleton.ts'
 import { readNetwork } from './network-routes.ts'
+import { deviceNow } from './datetime.ts'
 
 /** The stored identity of the device; the rest of systeminfo is computed at each call. */
 export const SystemIdentity = Type.Object({
@@ -44,7 +45,8 @@ export function registerSysteminfoRoute (app: FastifyInstance, services: () => S
     return {
       result: true as const,
       version: identity.version,
-      currenttime: Math.floor(now / 1000),
+      // The device's time: the emulator's clock, or a manual time running on it (system/datetime).
+      currenttime: Math.floor(deviceNow(s.store, now) / 1000),
       uptime: Math.max(0, Math.floor((now - s.startedAt) / 1000)),
       hostname: readNetwork(s.store).hostname,
       model: identity.model,
