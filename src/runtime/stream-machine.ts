@@ -50,8 +50,8 @@ export interface MachineDeps {
   seed: () => number
   /** Asked when a stream reaches running: a held stream goes to `error` instead. */
   hold?: Hold
-  /** Told after every status change (the device log reads the new statuses). */
-  onChange?: () => void
+  /** Told after every status change, of one stream or (no uuid) of any (the device log reads the new statuses). */
+  onChange?: (uuid?: string) => void
 }
 
 /**
@@ -122,8 +122,8 @@ export class StreamMachine {
       cancel: undefined
     }
     this.runs.set(uuid, run)
-    this.changed()
-    this.after(run, () => {
+    this.changed(uuid)
+    this.after(uuid, run, () => {
       const held = this.deps.hold?.(uuid)
       if (held !== undefined) {
         run.status = 'error'
@@ -144,20 +144,20 @@ export class StreamMachine {
     run.cancel?.()
     if (run.status === 'error') {
       this.runs.delete(uuid)
-      this.changed()
+      this.changed(uuid)
       return
     }
     run.status = 'stopping'
     run.runningSince = undefined
-    this.changed()
-    this.after(run, () => { if (this.runs.get(uuid) === run) this.runs.delete(uuid) })
+    this.changed(uuid)
+    this.after(uuid, run, () => { if (this.runs.get(uuid) === run) this.runs.delete(uuid) })
   }
 
   /** Marks a stream that could not start (auto-start beyond the licence): status `error` with the reason. */
   fail (uuid: string, reason: string, kind: SessionKind): void {
     this.runs.get(uuid)?.cancel?.()
     this.runs.set(uuid, { status: 'error', subStatus: reason, kind, signal: undefined, runningSince: undefined, baseline: undefined, cancel: undefined })
-    this.changed()
+    this.changed(uuid)
   }
 
   /**
@@ -176,7 +176,7 @@ export class StreamMachine {
     run.runningSince = undefined
     run.baseline = undefined
     run.shiftMs = undefined
-    this.changed()
+    this.changed(uuid)
     if (options.recoverAfterMs !== undefined) {
       run.cancel = this.deps.clock.setTimeout(() => {
         run.cancel = undefined
@@ -260,7 +260,7 @@ export class StreamMachine {
     const stream = this.deps.store().get('streams', uuid)
     if (stream === undefined) {
       this.runs.delete(uuid)
-      this.changed()
+      this.changed(uuid)
       return false
     }
     try {
@@ -274,7 +274,7 @@ export class StreamMachine {
     if (held !== undefined) {
       run.subStatus = held.reason
       run.cause = held.cause
-      this.changed()
+      this.changed(uuid)
       return false
     }
     run.status = 'running'
@@ -284,7 +284,7 @@ export class StreamMachine {
     run.runningSince = this.deps.clock.now()
     run.baseline = undefined
     run.shiftMs = undefined
-    this.changed()
+    this.changed(uuid)
     return true
   }
 
@@ -328,9 +328,10 @@ export class StreamMachine {
     return { since: (run.runningSince - this.deps.epoch) / 1000, now: (this.deps.clock.now() - shift - this.deps.epoch) / 1000 }
   }
 
-  private changed (): void {
+  /** A status changed: of `uuid`, or of any stream (a bulk change) when none is named. */
+  private changed (uuid?: string): void {
     this.changes++
-    this.deps.onChange?.()
+    this.deps.onChange?.(uuid)
   }
 
   private stream (uuid: string): Item {
@@ -340,18 +341,18 @@ export class StreamMachine {
   }
 
   /** Runs a transition's end after `--transition-ms`; at 0 it happens before the reply. */
-  private after (run: Run, fn: () => void): void {
+  private after (uuid: string, run: Run, fn: () => void): void {
     const ms = this.deps.transitionMs()
     if (ms <= 0) {
       run.cancel = undefined
       fn()
-      this.changed()
+      this.changed(uuid)
       return
     }
     run.cancel = this.deps.clock.setTimeout(() => {
       run.cancel = undefined
       fn()
-      this.changed()
+      this.changed(uuid)
     }, ms)
   }
 }

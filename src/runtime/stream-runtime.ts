@@ -25,24 +25,25 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     // Without --seed each emulator draws its own, so values differ between runs but stay stable within one.
     seed: () => (seed ??= services().config.seed ?? randomInt(2 ** 31 - 1)),
     hold: uuid => services().hold?.(uuid),
-    onChange: () => reportTransitions()
+    onChange: uuid => reportTransitions(uuid)
   })
 
   /** The last status told to onTransition's hooks, per stream that was not stopped. */
   const told = new Map<string, { status: StreamStatus, sub_status: string }>()
-  function reportTransitions (): void {
-    const hooks = services().onTransition ?? []
-    const now = new Map(machine.entries().map(e => [e.uuid, machine.state(e.uuid)]))
+  /** Tells the hooks what changed: one stream's status (cheap), or after a bulk change every stream's. */
+  function reportTransitions (uuid: string | undefined): void {
     const changes: Array<{ uuid: string, from: StreamStatus, to: StreamStatus, sub_status: string }> = []
-    for (const [uuid, state] of now) {
-      const before = told.get(uuid)
-      if (before?.status !== state.status || before.sub_status !== state.sub_status) {
-        changes.push({ uuid, from: before?.status ?? 'stopped', to: state.status, sub_status: state.sub_status })
-      }
+    const compare = (id: string): void => {
+      const before = told.get(id) ?? { status: 'stopped', sub_status: '' }
+      const now = machine.state(id)
+      if (before.status === now.status && before.sub_status === now.sub_status) return
+      changes.push({ uuid: id, from: before.status, to: now.status, sub_status: now.sub_status })
+      if (now.status === 'stopped') told.delete(id)
+      else told.set(id, now)
     }
-    for (const [uuid, before] of told) if (!now.has(uuid)) changes.push({ uuid, from: before.status, to: 'stopped', sub_status: '' })
-    told.clear()
-    for (const [uuid, state] of now) told.set(uuid, state)
+    if (uuid !== undefined) compare(uuid)
+    else for (const id of new Set([...told.keys(), ...machine.entries().map(e => e.uuid)])) compare(id)
+    const hooks = services().onTransition ?? []
     for (const change of changes) for (const hook of hooks) hook(change)
   }
 

@@ -26,6 +26,8 @@ export function installDeviceLog (app: FastifyInstance, services: () => Maintena
   })
 
   app.addHook('onResponse', async function writeDeviceLog (request: FastifyRequest, reply: FastifyReply) {
+    // Reads are the hot path and log nothing but a logout: out before anything costs (routeOptions is built at each read).
+    if (READS.has(request.method) && !/logout/i.test(request.url)) return
     if (!isDeviceRequest(request)) return
     const s = services()
     const status = reply.statusCode
@@ -37,7 +39,8 @@ export function installDeviceLog (app: FastifyInstance, services: () => Maintena
         const role = s.store.get('accounts', name)?.role
         s.deviceLog.write('auth', `login '${name}'${typeof role === 'string' ? ` (${role})` : ''} from ${from}`)
       } else {
-        s.deviceLog.write('auth', `login failed for '${name}' from ${from}: ${status} ${errors.get(request)?.type ?? ''}`.trimEnd())
+        const type = errors.get(request)?.type
+        s.deviceLog.write('auth', `login failed for '${name}' from ${from}: ${status}${type === undefined ? '' : ` ${type}`}`)
       }
       return
     }
@@ -58,7 +61,8 @@ export function installDeviceLog (app: FastifyInstance, services: () => Maintena
       const error = errors.get(request)
       // A 5xx's message is masked for the client; the log says as much and no more.
       const message = error === undefined || status >= 500 ? '' : `: ${mask(error.message, secretValues(request.body, s.secretFields()))}`
-      line = `${user} ${request.method} ${path}: ${status} ${error?.type ?? ''}${message}`
+      // A 503 of the reboot gate is sent, not thrown: it has no error type here.
+      line = `${user} ${request.method} ${path}: ${status}${error === undefined ? '' : ` ${error.type}`}${message}`
     }
     s.deviceLog.write(facility, line)
     // The stream's own log: changes to the stream (and its outputs), while its log_to_file is on.
