@@ -136,3 +136,13 @@ t.test('the system log keeps its newest lines within its bound; a reset clears i
   const fresh = await loginHttps(emulator)
   t.notMatch(await text(emulator, fresh, LOG), /Nowhere/, 'a reset clears the log')
 })
+
+t.test('a stream that falls to error is logged with its reason, in the system log and its own', async t => {
+  const emulator = await startHttps()
+  t.teardown(() => emulator.close())
+  const admin = await loginHttps(emulator)
+  const fault = await send(emulator, 'POST', '/_emulator/device/events', { body: { type: 'encoder-failure', stream: RUNNING }, headers: { 'x-kraken-control-token': emulator.controlToken ?? '' } })
+  t.ok(fault.status >= 200 && fault.status < 300, fault.text)
+  t.match(await text(emulator, admin, LOG), new RegExp(`error: stream 'UAV-1 720p to TOC' ${RUNNING}: running -> error \\(encoder failure: the encoder process stopped\\)`))
+  t.match(await text(emulator, admin, streamLog(RUNNING)), /error: running -> error \(encoder failure: the encoder process stopped\)/)
+})
