@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { loginHttps, send, startHttps, type HttpResult } from './helpers/https.ts'
-import { compareVersions, packFirmware, tarOf, verifyPackage, withinLimit } from '../src/system/firmware-package.ts'
+import { compareVersions, MAX_UNPACKED_BYTES, packFirmware, tarOf, verifyPackage, withinLimit } from '../src/system/firmware-package.ts'
 import { EXAMPLE_FIRMWARE_BASE64, EXAMPLE_FIRMWARE_VERSION } from '../src/system/firmware-example.ts'
 import { VERIFY_MS } from '../src/system/firmware-routes.ts'
 import { firmwareCommand } from '../src/system/firmware-command.ts'
@@ -130,6 +130,7 @@ t.test('bad packages and bodies: a clear 4xx in the envelope, nothing changed (a
     ['a payload byte flipped, gzipped', gzipSync(flipped), /SHA-256/],
     ['truncated gzip', good.subarray(0, good.length - 30), /gzip/],
     ['truncated tar', tar.subarray(0, 1000), /tar/],
+    ['a gzip bomb', gzipSync(Buffer.alloc(MAX_UNPACKED_BYTES + 1)), /unpacks to more than 8 MiB/],
     ['random bytes', Buffer.alloc(2048, 0x5a), /tar/],
     ['too short', Buffer.from('firmware'), /tar/],
     ['no manifest', await tarOf([['rootfs.img', Buffer.from('x')]]), /manifest\.json/],

@@ -80,6 +80,7 @@ async function unpack (bytes: Buffer): Promise<Map<string, Buffer>> {
     try {
       archive = gunzipSync(bytes, { maxOutputLength: MAX_UNPACKED_BYTES })
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new PackageError('package', `unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MiB`)
       throw new PackageError('package', `is not a readable gzip stream (${(error as Error).message})`)
     }
   }
