@@ -111,6 +111,9 @@ t.test('each role reads the logs (the contract: every role reads everything); no
   assertEnvelope(t, await send(emulator, 'GET', LOG), 401, 'SessionAuthentication', 'no session: system log')
   assertEnvelope(t, await send(emulator, 'GET', streamLog(STREAM)), 401, 'SessionAuthentication', 'no session: stream log')
   assertEnvelope(t, await send(emulator, 'GET', streamLog('00000000-0000-4000-8000-000000000000'), { cookie: operator }), 404, 'NotFound', 'an unknown stream')
+  const bare = await send(emulator, 'GET', `${API}/streams/${STREAM}/log`, { cookie: operator })
+  t.equal(bare.status, 200, 'the bare id form of the path answers too (kraken-api.md section 3)')
+  t.match(bare.headers['content-type'], /^text\/plain/)
   assertEnvelope(t, await send(emulator, 'POST', LOG, { cookie: operator, body: {} }), 405, 'MethodNotAllowed', 'the log is read-only')
 })
 
