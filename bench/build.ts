@@ -36,6 +36,8 @@ export async function prepareLaunchers (mode: 'dist' | 'tsx', buildDir: string):
   try {
     await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(buildDir, 'dist'), '--declaration', 'false', '--sourceMap', 'false'],
       { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 })
+    // The second step of `npm run build`: dist/cli.js as the bundle the package ships.
+    await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'scripts', 'bundle.mjs'), '--outdir', path.join(buildDir, 'dist')], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 })
   } catch (error) {
     const out = error as { stdout?: string, stderr?: string }
     throw new Error(`the build (tsconfig.build.json) failed, so the emulator cannot be measured as built; use --tsx to run the sources:\n${out.stdout ?? ''}${out.stderr ?? ''}`)
