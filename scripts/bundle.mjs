@@ -7,12 +7,29 @@
 //
 // Code shared by the two entries is split into `dist/bundle-*.js` chunks, which sit in dist/ itself: src/fixtures.ts and src/config.ts find fixtures/ and
 // package.json one directory above the module that asks.
-import { readdirSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+const srcRoot = path.join(root, 'src')
+
+/** Rewrites each source's package-relative URLs for a module that sits in dist/ (see above). */
+const packagePaths = {
+  name: 'package-paths',
+  setup (build) {
+    build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, args => {
+      const source = readFileSync(args.path, 'utf8')
+      const contents = source.replace(/new URL\((['"])([^'"]+)\1, import\.meta\.url\)/g, (_match, quote, relative) => {
+        const target = path.resolve(path.dirname(args.path), relative)
+        const fromDist = path.relative(srcRoot, target).split(path.sep).join('/') + (relative.endsWith('/') ? '/' : '')
+        return `new URL(${quote}${fromDist}${quote}, import.meta.url)`
+      })
+      return { contents, loader: 'ts' }
+    })
+  }
+}
 const args = process.argv.slice(2)
 const at = args.indexOf('--outdir')
 const outdir = path.resolve(root, at === -1 ? 'dist' : args[at + 1] ?? 'dist')
@@ -32,6 +49,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [packagePaths],
   // Left as packages: swagger-ui serves files from its own directory, pino resolves its transport
   // workers by path, and the certificate libraries are imported lazily (only to generate or
   // parse one), by Node, whose CommonJS interop their named imports rely on.
