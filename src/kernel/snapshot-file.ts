@@ -27,10 +27,8 @@ export interface SnapshotDoc extends Db {
 }
 
 // Chunks of about this many characters are written one at a time so the event loop (and the
-// commits waiting on it) runs between them while a large snapshot is written. Small enough that
-// serializing one is well under a millisecond: with 1 MiB chunks a compaction at 10,000 streams
-// held the loop ~10 ms at a time, a POST's whole p99 budget (issue 23).
-const CHUNK = 1 << 16
+// commits waiting on it) runs between them while a large snapshot is written.
+const CHUNK = 1 << 20
 
 // The stamp: always the last member, written by `write` alone, so it is looked for in the tail.
 const STAMP_KEY = 'checked'
