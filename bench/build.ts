@@ -16,9 +16,9 @@ import ts from 'typescript'
 import { REPO_ROOT } from './spawn-server.ts'
 
 export interface Launch { entry: string, loader: 'tsx' | 'none' }
-export interface Launchers { emulator: Launch, bare: Launch, naive: Launch, probe: string }
+export interface Launchers { emulator: Launch, bare: Launch, naive: Launch, jsonServer: Launch, probe: string }
 
-const SOURCES = ['bare-auth.ts', 'bare-server.ts', 'naive-lowdb-server.ts', 'soak-probe.ts']
+const SOURCES = ['bare-auth.ts', 'bare-server.ts', 'naive-lowdb-server.ts', 'json-server-https.ts', 'first-start.ts', 'soak-probe.ts']
 
 export async function prepareLaunchers (mode: 'dist' | 'tsx', buildDir: string): Promise<Launchers> {
   if (mode === 'tsx') {
@@ -26,6 +26,7 @@ export async function prepareLaunchers (mode: 'dist' | 'tsx', buildDir: string):
       emulator: { entry: 'src/cli.ts', loader: 'tsx' },
       bare: { entry: 'bench/bare-server.ts', loader: 'tsx' },
       naive: { entry: 'bench/naive-lowdb-server.ts', loader: 'tsx' },
+      jsonServer: { entry: 'bench/json-server-https.ts', loader: 'tsx' },
       probe: path.join(REPO_ROOT, 'bench', 'soak-probe.ts')
     }
   }
@@ -36,6 +37,8 @@ export async function prepareLaunchers (mode: 'dist' | 'tsx', buildDir: string):
   try {
     await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(buildDir, 'dist'), '--declaration', 'false', '--sourceMap', 'false'],
       { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 })
+    // The second step of `npm run build`: dist/cli.js as the bundle the package ships.
+    await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'scripts', 'bundle.mjs'), '--outdir', path.join(buildDir, 'dist')], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 })
   } catch (error) {
     const out = error as { stdout?: string, stderr?: string }
     throw new Error(`the build (tsconfig.build.json) failed, so the emulator cannot be measured as built; use --tsx to run the sources:\n${out.stdout ?? ''}${out.stderr ?? ''}`)
@@ -54,6 +57,7 @@ export async function prepareLaunchers (mode: 'dist' | 'tsx', buildDir: string):
     emulator: { entry: path.join(buildDir, 'dist', 'cli.js'), loader: 'none' },
     bare: { entry: path.join(buildDir, 'bench', 'bare-server.js'), loader: 'none' },
     naive: { entry: path.join(buildDir, 'bench', 'naive-lowdb-server.js'), loader: 'none' },
+    jsonServer: { entry: path.join(buildDir, 'bench', 'json-server-https.js'), loader: 'none' },
     probe: path.join(buildDir, 'bench', 'soak-probe.js')
   }
 }

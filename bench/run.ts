@@ -5,7 +5,7 @@
 // (autocannon) runs here. Prints a Markdown report and writes it to bench/out/.
 //
 //   npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50]
-//                    [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx] [--journal]
+//                    [--cold-starts 5] [--post-pool 40000] [--malloc-arena-max 2] [--out <file>] [--keep] [--tsx] [--journal]
 //
 // --journal measures the request log's cost instead: the emulator with its log on (the default)
 // against the same build with `--journal-size 0`, interleaved the same way, GET list, GET item
@@ -15,10 +15,12 @@
 // so a burst of load from elsewhere on the machine hits all of them alike.
 //
 // The emulator runs as `node dist/cli.js`, built afresh into the work directory; see bench/build.ts.
+import { execFile } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { promisify } from 'node:util'
 import { loadOrCreateCertificate } from '../src/tls/certificate.ts'
 import { prepareLaunchers, type Launchers } from './build.ts'
 import { BenchClient } from './http.ts'
@@ -29,10 +31,10 @@ import { renderJournalReport, type JournalKind, type JournalSizeResult } from '.
 import { seedStore, streamBody, writeDataFile, type SeededStore } from './seed-db.ts'
 import { REPO_ROOT, emulatorArgs, memoryOf, spawnServer, type ServerProcess } from './spawn-server.ts'
 
-interface Options { sizes: number[], durationS: number, rounds: number, warmupS: number, connections: number, coldStarts: number, postPool: number, out: string | undefined, keep: boolean, tsx: boolean, journal: boolean }
+interface Options { sizes: number[], durationS: number, rounds: number, warmupS: number, connections: number, coldStarts: number, postPool: number, out: string | undefined, keep: boolean, tsx: boolean, journal: boolean, arenaMax: number }
 
 function parseOptions (argv: readonly string[]): Options {
-  const options: Options = { sizes: [100, 10_000], durationS: 5, rounds: 2, warmupS: 2, connections: 50, coldStarts: 5, postPool: 40_000, out: undefined, keep: false, tsx: false, journal: false }
+  const options: Options = { sizes: [100, 10_000], durationS: 5, rounds: 2, warmupS: 2, connections: 50, coldStarts: 5, postPool: 40_000, out: undefined, keep: false, tsx: false, journal: false, arenaMax: 2 }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     const next = (): string => {
@@ -46,7 +48,7 @@ function parseOptions (argv: readonly string[]): Options {
       return n
     }
     if (arg === '--help') {
-      process.stdout.write('usage: npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50] [--cold-starts 5] [--post-pool 40000] [--out <file>] [--keep] [--tsx] [--journal]\n(see bench/RESULTS.md)\n')
+      process.stdout.write('usage: npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50] [--cold-starts 5] [--post-pool 40000] [--malloc-arena-max 2] [--out <file>] [--keep] [--tsx] [--journal]\n(see bench/RESULTS.md)\n')
       process.exit(0)
     } else if (arg === '--sizes') options.sizes = next().split(',').map(s => Math.round(positive(s)))
     else if (arg === '--duration') options.durationS = positive(next())
@@ -59,6 +61,7 @@ function parseOptions (argv: readonly string[]): Options {
     else if (arg === '--keep') options.keep = true
     else if (arg === '--tsx') options.tsx = true
     else if (arg === '--journal') options.journal = true
+    else if (arg === '--malloc-arena-max') options.arenaMax = Math.round(Number(next()))
     else throw new Error(`unknown argument ${arg}; see the header of bench/run.ts`)
   }
   return options
@@ -68,6 +71,9 @@ interface Workspace { dir: string, certFile: string, keyFile: string, ca: string
 
 async function main (): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
+  // Every server process (they inherit it) runs with the allocator setting the Docker image uses
+  // (README "Memory"); 0 leaves glibc's default.
+  if (options.arenaMax > 0) process.env.MALLOC_ARENA_MAX = String(options.arenaMax)
   const machine = describeMachine()
   const revision = describeRevision(REPO_ROOT)
   const startedAt = new Date()
@@ -164,21 +170,33 @@ async function benchSize (ws: Workspace, streams: number, options: Options): Pro
     const full = await client.send(`${first.ready.url}/apis/v2/streams?full=true`, 'GET', cookie)
     for (const res of [list, item, full]) if (res.status !== 200) throw new Error(`emulator answered ${res.status}: ${res.text.slice(0, 300)}`)
     await writeFile(bodiesFile, JSON.stringify({ list: list.text, item: { id: itemId, body: item.text }, full: (JSON.parse(full.text) as { stream_list: unknown[] }).stream_list }))
+    // A change and its undo, then a clean stop: the data file is then one the emulator wrote and
+    // left (stamped), as a CI suite's repeated starts find it; its content is the seeded one.
+    const putId = seeded.streamIds[1] ?? itemId
+    const before = JSON.parse((await client.send(`${first.ready.url}/apis/v2/streams/stream-${putId}`, 'GET', cookie)).text) as { description?: unknown }
+    for (const description of ['bench', before.description ?? '']) {
+      const res = await client.send(`${first.ready.url}/apis/v2/streams/stream-${putId}`, 'PUT', cookie, { description })
+      if (res.status !== 200) throw new Error(`emulator answered ${res.status}: ${res.text.slice(0, 300)}`)
+    }
     await first.stop()
+    const leftFile = path.join(sizeDir, 'first', 'kraken.json')
     await (await startReference(ws, 'bare', bodiesFile)).stop()
 
-    const coldStartMs = { emulator: [] as number[], bare: [] as number[] }
+    const coldStartMs = { emulator: [] as number[], emulatorForeign: [] as number[], bare: [] as number[] }
     for (let i = 0; i < options.coldStarts; i++) {
-      coldStartMs.emulator.push(await coldStart(client, () => startEmulator(ws, copyOf(readsFile, `cold-${i}`))))
+      coldStartMs.emulator.push(await coldStart(client, () => startEmulator(ws, copyOf(leftFile, `cold-${i}`))))
       coldStartMs.bare.push(await coldStart(client, () => startReference(ws, 'bare', bodiesFile)))
+      coldStartMs.emulatorForeign.push(await coldStart(client, () => startEmulator(ws, copyOf(readsFile, `cold-foreign-${i}`))))
     }
-    log(`cold start ms: emulator ${coldStartMs.emulator.map(Math.round).join(' ')}; bare ${coldStartMs.bare.map(Math.round).join(' ')}`)
+    log(`cold start ms: emulator ${coldStartMs.emulator.map(Math.round).join(' ')}; on a file it did not write ${coldStartMs.emulatorForeign.map(Math.round).join(' ')}; bare ${coldStartMs.bare.map(Math.round).join(' ')}`)
+    const firstStart = options.tsx || streams !== options.sizes[0] ? undefined : await measureFirstStarts(ws, options.coldStarts)
 
-    const emulator = await startEmulator(ws, await copyOf(readsFile, 'reads'))
+    const emulator = await startEmulator(ws, await copyOf(leftFile, 'reads'))
     const emulatorWrites = await startEmulator(ws, await copyOf(writesFile, 'writes'))
     const bare = await startReference(ws, 'bare', bodiesFile)
     const naive = await startReference(ws, 'naive', bodiesFile, path.join(sizeDir, 'naive.json'))
-    servers.push(emulator, emulatorWrites, bare, naive)
+    const jsonServer = await startReference(ws, 'jsonServer', bodiesFile, path.join(sizeDir, 'json-server.json'))
+    servers.push(emulator, emulatorWrites, bare, naive, jsonServer)
     const readyRssMb = (await memoryOf(emulator.ready.pid)).rssMb
     await checkSameBytes(client, bare, list.text, item.text, itemId)
 
@@ -190,15 +208,16 @@ async function benchSize (ws: Workspace, streams: number, options: Options): Pro
     const postWarmup = Math.min(2_000, Math.floor(options.postPool / 10))
     // autocannon may build one request per connection beyond the count: keep that margin.
     const postBudget = { warmup: postWarmup, round: Math.floor((options.postPool - postWarmup - options.connections * (options.rounds + 1)) / options.rounds) }
-    const putId = seeded.streamIds[1] ?? itemId
     const readers: Array<[ServerKind, ServerProcess]> = [['emulator', emulator], ['bare', bare], ['naive', naive]]
+    // json-server is the anchor for list, item and POST (its PUT replaces a whole item: not the same operation).
+    const anchored: Array<[ServerKind, ServerProcess]> = [...readers, ['json-server', jsonServer]]
     const plan: Array<{ name: ScenarioName, scenario: (kind: ServerKind) => Scenario, servers: Array<[ServerKind, ServerProcess]> }> = [
-      { name: 'GET list', scenario: () => ({ name: 'GET list', method: 'GET', path: '/apis/v2/streams' }), servers: readers },
-      { name: 'GET item', scenario: () => ({ name: 'GET item', method: 'GET', path: `/apis/v2/streams/stream-${itemId}` }), servers: readers },
+      { name: 'GET list', scenario: () => ({ name: 'GET list', method: 'GET', path: '/apis/v2/streams' }), servers: anchored },
+      { name: 'GET item', scenario: () => ({ name: 'GET item', method: 'GET', path: `/apis/v2/streams/stream-${itemId}` }), servers: anchored },
       { name: 'PUT', scenario: () => putScenario(putId), servers: readers },
       // The emulator's POSTs go to the instance with the pool of free outputs; its counter is
       // shared by warm-up and rounds so no output is used twice (see postBudget).
-      { name: 'POST', scenario: kind => postScenario(seeded, kind === 'emulator' ? postState : { next: 0 }), servers: [['emulator', emulatorWrites], ['bare', bare], ['naive', naive]] }
+      { name: 'POST', scenario: kind => postScenario(seeded, kind === 'emulator' ? postState : { next: 0 }), servers: [['emulator', emulatorWrites], ['bare', bare], ['naive', naive], ['json-server', jsonServer]] }
     ]
     const restingRssMb = (await memoryOf(emulator.ready.pid)).rssMb
     for (const step of plan) {
@@ -225,13 +244,15 @@ async function benchSize (ws: Workspace, streams: number, options: Options): Pro
       emulator: (await memoryOf(emulator.ready.pid)).peakRssMb,
       emulatorWrites: (await memoryOf(emulatorWrites.ready.pid)).peakRssMb,
       bare: (await memoryOf(bare.ready.pid)).peakRssMb,
-      naive: (await memoryOf(naive.ready.pid)).peakRssMb
+      naive: (await memoryOf(naive.ready.pid)).peakRssMb,
+      jsonServer: (await memoryOf(jsonServer.ready.pid)).peakRssMb
     }
     return {
       streams,
       listBytes: Buffer.byteLength(list.text),
       runs,
       coldStartMs,
+      ...(firstStart !== undefined && { firstStart }),
       peakRssMb,
       streamsAfterPost: (JSON.parse(afterPost.text) as { stream_list: unknown[] }).stream_list.length
     }
@@ -334,7 +355,26 @@ function startEmulator (ws: Workspace, data: string | Promise<string>, extra: re
   }))
 }
 
-function startReference (ws: Workspace, kind: 'bare' | 'naive', bodies: string, data?: string): Promise<ServerProcess> {
+/** startEmulator() and a bare Fastify HTTPS server, import to ready, each in `runs` fresh processes (bench/first-start.ts). */
+async function measureFirstStarts (ws: Workspace, runs: number): Promise<NonNullable<SizeResult['firstStart']>> {
+  const script = path.join(path.dirname(ws.launchers.bare.entry), 'first-start.js')
+  const index = path.join(path.dirname(ws.launchers.emulator.entry), 'index.js')
+  const once = async (args: string[]): Promise<{ firstMs: number, laterMs: number[] }> => {
+    const { stdout } = await promisify(execFile)(process.execPath, [script, ...args, '--cert', ws.certFile, '--key', ws.keyFile, '--later', '3'], { cwd: REPO_ROOT })
+    return JSON.parse(stdout) as { firstMs: number, laterMs: number[] }
+  }
+  const result = { emulatorMs: [] as number[], bareMs: [] as number[], laterMs: [] as number[] }
+  for (let i = 0; i < runs; i++) {
+    const emulator = await once(['--emulator', index])
+    result.emulatorMs.push(emulator.firstMs)
+    result.laterMs.push(...emulator.laterMs)
+    result.bareMs.push((await once(['--bare'])).firstMs)
+  }
+  log(`startEmulator() import to ready ms: ${result.emulatorMs.map(Math.round).join(' ')}; later ${result.laterMs.map(Math.round).join(' ')}; bare ${result.bareMs.map(Math.round).join(' ')}`)
+  return result
+}
+
+function startReference (ws: Workspace, kind: 'bare' | 'naive' | 'jsonServer', bodies: string, data?: string): Promise<ServerProcess> {
   return spawnServer({ ...ws.launchers[kind], args: ['--port', '0', '--cert', ws.certFile, '--key', ws.keyFile, '--bodies', bodies, ...(data === undefined ? [] : ['--data', data])], timeoutMs: 180_000 })
 }
 

@@ -4,8 +4,8 @@
 // after the warm-up; no event-loop delay above 100 ms (measured inside the server by
 // bench/soak-probe.ts with monitorEventLoopDelay). Exits 1 otherwise. Not part of `npm test`.
 //
-//   npm run soak -- [--duration 60] [--warmup 10] [--connections 50] [--streams 1000]
-//                   [--transition-ms 50] [--cycles-per-session 10] [--out <file>] [--tsx]
+//   npm run soak -- [--duration 60] [--warmup 10] [--connections 50] [--streams 1000 | --items 10000]
+//                   [--transition-ms 50] [--cycles-per-session 10] [--malloc-arena-max 2] [--out <file>] [--tsx]
 //
 // A user logs in, runs `cycles-per-session` work cycles (about 10 requests each), and logs out.
 // Every login is a deliberate scrypt of about 50 ms of CPU, so this ratio decides how much of
@@ -23,12 +23,12 @@ import { runUser, type Tally } from './soak-user.ts'
 import { seedStore, writeDataFile } from './seed-db.ts'
 import { REPO_ROOT, emulatorArgs, memoryOf, spawnServer, type ServerProcess } from './spawn-server.ts'
 
-interface Options { durationS: number, warmupS: number, connections: number, streams: number, transitionMs: number, cyclesPerSession: number, out: string | undefined, tsx: boolean }
+interface Options { durationS: number, warmupS: number, connections: number, streams: number, transitionMs: number, cyclesPerSession: number, out: string | undefined, tsx: boolean, arenaMax: number }
 
 const LIMITS = { rssGrowth: 0.15, eventLoopDelayMs: 100 }
 
 function parseOptions (argv: readonly string[]): Options {
-  const options: Options = { durationS: 60, warmupS: 10, connections: 50, streams: 1000, transitionMs: 50, cyclesPerSession: 10, out: undefined, tsx: false }
+  const options: Options = { durationS: 60, warmupS: 10, connections: 50, streams: 1000, transitionMs: 50, cyclesPerSession: 10, out: undefined, tsx: false, arenaMax: 2 }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     const number = (): number => {
@@ -37,12 +37,14 @@ function parseOptions (argv: readonly string[]): Options {
       return n
     }
     if (arg === '--help') {
-      process.stdout.write('usage: npm run soak -- [--duration 60] [--warmup 10] [--connections 50] [--streams 1000] [--transition-ms 50] [--cycles-per-session 10] [--out <file>] [--tsx]\n(see bench/RESULTS.md)\n')
+      process.stdout.write('usage: npm run soak -- [--duration 60] [--warmup 10] [--connections 50] [--streams 1000 | --items 10000] [--transition-ms 50] [--cycles-per-session 10] [--malloc-arena-max 2] [--out <file>] [--tsx]\n(see bench/RESULTS.md)\n')
       process.exit(0)
     } else if (arg === '--duration') options.durationS = number()
     else if (arg === '--warmup') options.warmupS = number()
     else if (arg === '--connections') options.connections = Math.max(1, Math.round(number()))
-    else if (arg === '--streams') options.streams = Math.max(1, Math.round(number()))
+    // --items: the stored items the issue's 10,000-item soak speaks of are streams (each with its output).
+    else if (arg === '--streams' || arg === '--items') options.streams = Math.max(1, Math.round(number()))
+    else if (arg === '--malloc-arena-max') options.arenaMax = Math.round(number())
     else if (arg === '--transition-ms') options.transitionMs = Math.round(number())
     else if (arg === '--cycles-per-session') options.cyclesPerSession = Math.max(1, Math.round(number()))
     else if (arg === '--out') options.out = argv[++i]
@@ -81,6 +83,8 @@ async function main (): Promise<void> {
       imports: [launchers.probe],
       // Only so the probe can report the heap after a full GC next to RSS; nothing else calls gc().
       nodeFlags: ['--expose-gc'],
+      // As the Docker image runs it (README "Memory"); 0 leaves glibc's default (8 per core).
+      ...(options.arenaMax > 0 && { env: { MALLOC_ARENA_MAX: String(options.arenaMax) } }),
       ipc: true,
       args: emulatorArgs(data, path.join(dir, 'certs'), ['--transition-ms', String(options.transitionMs)]),
       timeoutMs: 180_000
@@ -119,7 +123,7 @@ async function main (): Promise<void> {
     const lines = [
       `## Soak of ${startedAt.toISOString()}: ${passed ? 'PASSED' : 'FAILED'}`, '',
       `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, ${machine.os}, Node ${machine.node}; load average before ${machine.loadAverage.join(', ')}, after ${os.loadavg().map(n => n.toFixed(2)).join(', ')}`,
-      `- Command: \`npm run soak -- ${process.argv.slice(2).join(' ')}\` at ${describeRevision(REPO_ROOT)}; ${options.connections} connections, ${options.streams} stored streams, transitions of ${options.transitionMs} ms, ${options.cyclesPerSession} work cycles per login, ${options.warmupS} s warm-up then ${options.durationS} s measured; emulator: ${options.tsx ? 'src/cli.ts through tsx' : 'node dist/cli.js (built afresh)'}`,
+      `- Command: \`npm run soak -- ${process.argv.slice(2).join(' ')}\` at ${describeRevision(REPO_ROOT)}; ${options.connections} connections, ${options.streams} stored streams, transitions of ${options.transitionMs} ms, ${options.cyclesPerSession} work cycles per login, MALLOC_ARENA_MAX ${options.arenaMax > 0 ? options.arenaMax : 'unset'}, ${options.warmupS} s warm-up then ${options.durationS} s measured; emulator: ${options.tsx ? 'src/cli.ts through tsx' : 'node dist/cli.js (built afresh)'}`,
       `- ${opsMeasured.toLocaleString('en-US')} requests in the measured ${options.durationS} s (${Math.round(opsMeasured / options.durationS).toLocaleString('en-US')}/s)`,
       `- Heap in use after a full GC, after warm-up -> at the end (a leak shows here; RSS also holds memory the allocators keep): ${heap}`, '',
       '| check | result | measured |', '|---|---|---|',

@@ -24,7 +24,7 @@ function mtimeOrZero (path) {
   }
 }
 
-const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map(p => join(root, p))
+const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/bundle.mjs'].map(p => join(root, p))
 const built = Math.min(mtimeOrZero(stamp), mtimeOrZero(join(root, 'dist', 'cli.js')))
 if (built > 0 && inputs.every(p => newestMtime(p) <= built)) {
   process.stderr.write('kraken-emulator: dist/ is current, not rebuilt\n')
@@ -34,5 +34,7 @@ process.stderr.write('kraken-emulator: building dist/ (npm run build)\n')
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: ['ignore', 2, 2] })
 if (result.status !== 0) process.exit(result.status ?? 1)
+const bundled = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { cwd: root, stdio: ['ignore', 2, 2] })
+if (bundled.status !== 0) process.exit(bundled.status ?? 1)
 // Written last: a build that failed half-way leaves the old (or no) stamp, so the next start builds.
 writeFileSync(stamp, `${new Date().toISOString()}\n`)

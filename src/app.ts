@@ -29,7 +29,7 @@ import { installControl } from './control/index.ts'
 import { resources } from './resources/index.ts'
 import { readLicense, registerSystemRoutes } from './system/index.ts'
 import { createStreamRuntime, installRebootGate, registerRuntimeRoutes } from './runtime/stream-runtime.ts'
-import { checkDb } from './check-db.ts'
+import { checkDb, checkKeyOf } from './check-db.ts'
 import { registerAdminRoutes } from './admin/index.ts'
 import { DeviceLog, deviceNow, registerMaintenanceRoutes } from './system/maintenance.ts'
 import { Seeder } from './seed.ts'
@@ -210,6 +210,7 @@ async function openSeeded (config: Config, registry: Registry, seeder: Seeder): 
     },
     idField: c => registry.idField(c),
     check: db => checkDb(db, registry),
+    checkKey: checkKeyOf(registry),
     migrations: MIGRATIONS
   })
 }

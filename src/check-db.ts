@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Registry } from './kernel/registry.ts'
 import type { Db } from './kernel/store.ts'
 import { compile } from './kernel/validator.ts'
@@ -5,6 +6,7 @@ import { detailsOf } from './kernel/validator.ts'
 import { PARENT_KEY } from './kernel/define-resource.ts'
 import { checkSystemSingletons } from './system/index.ts'
 import { CURRENT_FORMAT } from './migrations/index.ts'
+import { version } from './config.ts'
 
 /**
  * Checks a whole Db against the resource schemas: every collection is known, every item matches
@@ -41,6 +43,16 @@ export function checkDb (db: Db, registry: Registry): void {
     }
   }
   checkRelations(db, registry)
+}
+
+/**
+ * Names what checkDb checks against (the store's `checkKey`): the release, the data format and a
+ * digest of every resource's schema and rules, so a data file stamped by another build (even one
+ * of the same version with a changed schema) is checked in full.
+ */
+export function checkKeyOf (registry: Registry): string {
+  const rules = registry.resources.map(r => [r.collection, r.schemas.Item, r.spec.references, r.spec.unique, r.spec.internal, r.parent?.collection])
+  return `kraken-emulator@${version()} ${CURRENT_FORMAT} ${createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 16)}`
 }
 
 /** References resolve and unique fields are unique among siblings, as crud-routes enforces. */

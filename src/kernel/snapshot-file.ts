@@ -5,6 +5,11 @@
 // and the rename itself can be lost, so an acknowledged write would vanish. This adapter writes a
 // temp file in the same directory (rename is atomic only within one filesystem), fsyncs it,
 // renames it over the data file, then fsyncs the directory so the rename is durable too.
+//
+// With a check key (StoreOptions.checkKey) every snapshot ends with `"checked": "<key> <sha256>"`,
+// the checksum of the file's bytes before that line; `trusted` tells the reader that the file it
+// just read carries a matching stamp, so the full check of a large file can be skipped.
+import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Adapter } from 'lowdb'
@@ -25,6 +30,11 @@ export interface SnapshotDoc extends Db {
 // commits waiting on it) runs between them while a large snapshot is written.
 const CHUNK = 1 << 20
 
+// The stamp: always the last member, written by `write` alone, so it is looked for in the tail.
+const STAMP_KEY = 'checked'
+const STAMP = /,\n {2}"checked": ("(?:[^"\\\n]|\\.)*")\n\}$/
+const STAMP_TAIL = 1024
+
 export class SnapshotFile implements Adapter<SnapshotDoc | null> {
   readonly file: string
   /** size of the file as last read or written; the journal is compacted relative to it */
@@ -32,15 +42,20 @@ export class SnapshotFile implements Adapter<SnapshotDoc | null> {
   /** The last write renamed its file into place but could not sync the directory: the data file
    *  may or may not be the new one after a power loss. */
   renamedUnsynced = false
+  /** The file last read carries a stamp of this store's check key over its exact bytes. */
+  trusted = false
   readonly #idField: (collection: string) => string
+  readonly #checkKey: string | undefined
 
-  constructor (file: string, idField: (collection: string) => string) {
+  constructor (file: string, idField: (collection: string) => string, checkKey?: string) {
     this.file = file
     this.#idField = idField
+    this.#checkKey = checkKey
   }
 
   /** null when there is no file; a StoreLoadError naming the file when it is not a valid Db. */
   async read (): Promise<SnapshotDoc | null> {
+    this.trusted = false
     let text: string
     try {
       text = await fs.readFile(this.file, 'utf8')
@@ -60,9 +75,22 @@ export class SnapshotFile implements Adapter<SnapshotDoc | null> {
     }
     const problem = findDbProblem(value, this.#idField) ?? findBookkeepingProblem(value as Record<string, unknown>)
     if (problem !== undefined) throw new StoreLoadError(`${this.file}: ${problem}`)
+    this.trusted = this.#checkKey !== undefined && this.#stampOf(text) === this.#checkKey
     // A hand-written file (or one from before the journal existed) starts at generation 0.
-    const doc = value as Partial<SnapshotDoc> & Db
+    const doc: Partial<SnapshotDoc> & Db & { [STAMP_KEY]?: unknown } = { ...value as Partial<SnapshotDoc> & Db }
+    delete doc[STAMP_KEY]
     return { ...doc, generation: doc.generation ?? 0, seq: doc.seq ?? 0 }
+  }
+
+  /** The key of a stamp that matches the bytes before it, else undefined. */
+  #stampOf (text: string): string | undefined {
+    const tailAt = Math.max(0, text.length - STAMP_TAIL)
+    const match = STAMP.exec(text.slice(tailAt))
+    if (match === null) return undefined
+    const stamp = JSON.parse(match[1] as string) as string
+    const space = stamp.lastIndexOf(' ')
+    const digest = createHash('sha256').update(text.slice(0, tailAt + match.index)).digest('hex')
+    return space !== -1 && stamp.slice(space + 1) === digest ? stamp.slice(0, space) : undefined
   }
 
   async write (doc: SnapshotDoc | null): Promise<void> {
@@ -71,11 +99,24 @@ export class SnapshotFile implements Adapter<SnapshotDoc | null> {
     let bytes = 0
     // 0600: the snapshot holds password hashes and SRT passphrases.
     const handle = await fs.open(temp, 'w', PRIVATE_FILE_MODE)
+    const hash = this.#checkKey === undefined ? undefined : createHash('sha256')
+    const emit = async (text: string, hashed: boolean): Promise<void> => {
+      const buffer = Buffer.from(text)
+      if (hashed) hash?.update(buffer)
+      await writeAll(handle, buffer, temp)
+      bytes += buffer.length
+    }
     try {
+      let last: string | undefined
       for (const chunk of serializeSnapshot(doc)) {
-        const buffer = Buffer.from(chunk)
-        await writeAll(handle, buffer, temp)
-        bytes += buffer.length
+        if (last !== undefined) await emit(last, true)
+        last = chunk
+      }
+      if (hash === undefined) await emit(last as string, false)
+      else {
+        // The last chunk ends the document ("\n}"): the stamp goes in before it.
+        await emit((last as string).slice(0, -2), true)
+        await emit(`,\n  "${STAMP_KEY}": ${JSON.stringify(`${this.#checkKey as string} ${hash.digest('hex')}`)}\n}`, false)
       }
       await syncFile(handle, temp, false)
     } catch (err) {

@@ -28,6 +28,12 @@ export interface StoreOptions {
   idField: (collection: string) => string
   /** throws (an Error with a clear message) when a loaded db is invalid */
   check?: (db: Db) => void
+  /** Names what `check` checks (the release and its schemas). Every snapshot the store writes
+   *  then ends with a stamp of this key and the checksum of the bytes before it, and a data file
+   *  whose stamp matches, with no journal to replay, is trusted without running `check` again:
+   *  its content is exactly what a checked state of this release wrote. Any other file (edited
+   *  by hand, from another release, recovered after a crash) is checked in full. */
+  checkKey?: string
   /** the data file's format history: a file of an older version is migrated on opening, a newer
    *  one refused; the current version is `migrations.length + 1`. Default: none (version 1). */
   migrations?: readonly Migration[]
