@@ -4,8 +4,12 @@ set -euo pipefail
 work=$(mktemp -d)
 npx kraken-emulator --port 0 --in-memory --certs "$work/certs" --print-ready json \
   > "$work/ready.json" 2> "$work/emulator.log" &
-for _ in $(seq 100); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
+pid=$!
+# Up to 60 s: a busy CI runner can take a while to start Node.
+for _ in $(seq 600); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
+[ -s "$work/ready.json" ] || { cat "$work/emulator.log" >&2; kill "$pid"; exit 1; }
 url=$(jq -r .url "$work/ready.json")
+# The ready line's pid is the emulator itself ($pid is npx).
 trap 'kill "$(jq -r .pid "$work/ready.json")"; wait; rm -rf "$work"' EXIT
 
 # --certs made the certificate a file: verify against it instead of using curl -k.
