@@ -25,7 +25,7 @@ export const ArchiveLocationSchema = Type.Object({
   nfs_server: nullable(Type.String({ format: 'hostname', maxLength: 253, description: 'IPv4 address or host name' }), 'the NFS server; required for nfs, null for local'),
   nfs_export: nullable(AbsolutePath('absolute path'), 'the exported directory on the NFS server (`/exports/video`); required for nfs, null for local'),
   quota_mb: defaulted(Type.Integer({ minimum: 1, maximum: MAX_QUOTA_MB, default: 100_000, description: 'space recordings may take here, in megabytes (10^6 bytes), at least 1; a recording stream fails when it is full' })),
-  used_bytes: Type.Integer({ minimum: 0, description: 'read-only: bytes recorded here, growing live while a recording stream runs (its bitrate / 8 per second of the device clock)' })
+  used_bytes: Type.Integer({ minimum: 0, maximum: MAX_QUOTA_MB * 1_000_000, description: 'read-only: bytes recorded here, growing live while a recording stream runs (its bitrate / 8 per second of the device clock)' })
 }, { additionalProperties: false })
 
 export type ArchiveLocation = Static<typeof ArchiveLocationSchema>
@@ -65,6 +65,8 @@ export const archiveLocations = defineResource({
   tag: 'Recording',
   description: 'Where recording (ts_segment_archive) outputs write: a folder of the device\'s disk or an NFS export, with a quota',
   schema: ArchiveLocationSchema,
+  // Storage is the device's administration, like the network settings: every role reads it [ours].
+  access: { write: ['Administrator'] },
   readOnly: ['uuid', 'used_bytes'],
   summary: ['uuid', 'name', 'type', 'path', 'quota_mb', 'used_bytes'],
   unique: ['name', 'path'],
