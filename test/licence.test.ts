@@ -4,6 +4,7 @@
 // naming the reason with nothing changed; a lower limit or a missing feature puts running streams
 // in error, and a licence that allows them again runs them again. And `kraken-emulator licence mint`.
 import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { runLicenseCommand, TEST_LICENSE_PRIVATE_KEY_PEM } from '../src/license-mint.ts'
@@ -158,6 +159,11 @@ t.test('kraken-emulator licence mint writes a file the device installs', async t
   const res = await send(emu, 'PUT', `${API}/license`, { cookie: admin, body: file })
   t.equal(res.status, 200, res.text)
   t.match(res.json(), { max_encoders: 3, features: ['KLV'], version_limit: '4.3' })
+
+  const dir = t.testdir()
+  t.equal(runLicenseCommand(['mint', '--features', '', '--out', `${dir}/kraken.lic`], io), 0, '--out writes a file')
+  const written = JSON.parse(await readFile(`${dir}/kraken.lic`, 'utf8')) as { payload: string }
+  t.match(JSON.parse(written.payload), { features: [], max_encoders: 4, version_limit: '4.99', expiration: 0 }, 'the defaults; "" is no feature')
 
   for (const bad of [['mint', '--features', 'Teleport'], ['mint', '--max-encoders', '-1'], ['mint', '--expiry', 'soon'], ['mint', '--mac', 'nope'], ['mint', '--version-limit', 'four'], ['frobnicate']]) {
     const errors: string[] = []

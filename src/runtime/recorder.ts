@@ -50,6 +50,8 @@ export class Recorder {
   /** Bytes written by recordings that have ended, per location, on top of its stored `used_bytes`. */
   private readonly settled = new Map<string, number>()
   private readonly timers = new Map<string, () => void>()
+  /** Running streams already seen to record nothing, so each change does not look them up again. */
+  private readonly plain = new Set<string>()
   private changes = 0
 
   constructor (private readonly deps: RecorderDeps) {}
@@ -73,6 +75,7 @@ export class Recorder {
     this.timers.clear()
     this.recordings.clear()
     this.settled.clear()
+    this.plain.clear()
     this.changes++
   }
 
@@ -91,12 +94,17 @@ export class Recorder {
       }
       this.recordings.delete(uuid)
     }
+    for (const uuid of this.plain) if (!running.has(uuid)) this.plain.delete(uuid)
     for (const uuid of running) {
-      if (this.recordings.has(uuid)) continue
+      if (this.recordings.has(uuid) || this.plain.has(uuid)) continue
       const stream = store.get('streams', uuid)
       if (stream === undefined) continue
       const locations = recordingLocations(store, stream)
-      if (locations.length === 0) continue
+      if (locations.length === 0) {
+        // A running stream cannot be changed, so it stays one that records nothing until it stops.
+        this.plain.add(uuid)
+        continue
+      }
       this.recordings.set(uuid, { locations, bytesPerSecond: profileOf(store, stream).outputBps / 8, since: now })
       for (const location of locations) touched.add(location)
     }
