@@ -7,6 +7,7 @@ import { FixtureError } from './fixtures.ts'
 import { CAPTURE_COMMANDS, runCaptureCommand } from './capture/capture-cli.ts'
 import { scenarioCommand } from './scenario-command.ts'
 import { firmwareCommand } from './system/firmware-command.ts'
+import { runLicenseCommand } from './license-mint.ts'
 
 /** The only entry that reads argv and the environment, and the only one that exits the process. */
 async function main (): Promise<void> {
@@ -15,6 +16,9 @@ async function main (): Promise<void> {
   // `kraken-emulator scenario ...` is a client of a running emulator, not an emulator.
   if (command === 'scenario') process.exit(await scenarioCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
   if (command === 'firmware') process.exit(await firmwareCommand(process.argv.slice(3), { stdout: s => process.stdout.write(s), stderr: s => process.stderr.write(s) }))
+  if (command === 'licence' || command === 'license') {
+    process.exit(runLicenseCommand(process.argv.slice(3), { stdout: t => process.stdout.write(t), stderr: t => process.stderr.write(t) }))
+  }
   const parsed = loadConfig(process.argv.slice(2), process.env)
   if (parsed.kind === 'exit') {
     if (parsed.code === 0) process.stdout.write(parsed.output)

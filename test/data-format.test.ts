@@ -48,6 +48,8 @@ t.test('a data file of every earlier version opens with this release, and one of
       for (const r of resources.filter(x => x.parent === undefined)) {
         const res = await call(app, cookie, 'GET', `/apis/v2/${r.plural}?full=true`)
         t.equal(res.statusCode, 200, `GET ${r.plural}`)
+        // A collection the file did not hold may be made by a migration (archive locations, format 3).
+        if (stored.collections[r.collection] === undefined && version < CURRENT) continue
         const listed = (res.json() as Record<string, Item[]>)[`${r.singular}_list`]!.map(item => item[r.idField])
         t.same(listed, (stored.collections[r.collection] ?? []).map(item => item[r.idField]), `${r.plural}: every item of the file, in order`)
       }

@@ -98,6 +98,7 @@ async function minimalItems (m: Awaited<ReturnType<typeof mediaApp>>): Promise<M
     outputs: { path: 'outputs', body: { name: 'o2', url: 'udp://239.1.1.4:5000' } },
     transcoders: { path: 'transcoders', body: { name: 't2' } },
     metadata: { path: 'metadata', body: { name: 'm2' } },
+    archive_locations: { path: 'archive_locations', body: { name: 'l', path: '/data/l' } },
     relays: { path: `metadata/metadata-${md.uuid}/relays`, body: { address: '10.0.0.1', port: 4242 } }
   }
   return new Map(media.map(r => [r, bodies[r.plural]!]))

@@ -8,7 +8,7 @@ import { CURRENT_FORMAT } from '../src/migrations/index.ts'
 
 type Emulator = Awaited<ReturnType<typeof startHttps>>
 const API = '/apis/v2'
-const CONFIG = ['inputs', 'outputs', 'transcoders', 'metadata', 'metadata.relays', 'streams']
+const CONFIG = ['inputs', 'archive_locations', 'outputs', 'transcoders', 'metadata', 'metadata.relays', 'streams']
 
 /** The configuration as the store holds it, each collection sorted by id. */
 function configuration (emulator: Emulator): Record<string, unknown[]> {

@@ -37,7 +37,8 @@ function expectedRoles (method: string, url: string): readonly Role[] | 'open' |
   if (READS.has(method)) return ALL
   const top = path.split('/')[1] ?? ''
   if (MEDIA.has(top)) return MEDIA_WRITERS
-  if (top === 'accounts' || top === 'system' || top === 'license') return ADMIN
+  // Archive locations are the device's storage, administered like the network settings [ours].
+  if (top === 'accounts' || top === 'system' || top === 'license' || top === 'archive_locations') return ADMIN
   return undefined
 }
 

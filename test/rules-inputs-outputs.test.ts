@@ -43,10 +43,7 @@ t.test('URLs must have the shape their protocol needs', async t => {
     ['rtsp', 'rtsp://10.0.0.5:554/x', true],
     ['rtsp', 'http://10.0.0.5/x', false],
     ['hls', 'https://cdn.example.mil/live/x.m3u8', true],
-    ['hls', 'rtmp://10.0.0.4/live/x', false],
-    ['ts_segment_archive', '/data/archive/x', true],
-    ['ts_segment_archive', 'data/archive', false],
-    ['ts_segment_archive', '/data/../etc', false]
+    ['hls', 'rtmp://10.0.0.4/live/x', false]
   ]
   for (const [protocol, url, ok] of outputs) {
     const r = await attempt(m, 'POST', 'outputs', { name: `out ${n++}`, protocol, url })
@@ -66,10 +63,12 @@ t.test('outputs the device serves or places need no url: it is derived and shown
   t.equal(hls.url, `https://${device}/hls/${hls.uuid}/index.m3u8`)
   const named = await create(m, 'outputs', { name: 'named pull', protocol: 'rtsp', rtsp_direction: 'pull', url: `rtsp://${device}:554/gate` })
   t.equal(named.url, `rtsp://${device}:554/gate`, 'a given url is kept: it names the path served')
-  const archive = await create(m, 'outputs', { name: 'archive', protocol: 'ts_segment_archive' })
+  // A recording output goes into a folder of its own under its archive location (format 3).
+  const location = (await call(m.app, m.cookie, 'GET', `${API}/archive_locations`)).json().archive_location_list.find((l: { path: string }) => l.path === '/data/archive')
+  const archive = await create(m, 'outputs', { name: 'archive', protocol: 'ts_segment_archive', archive_location: location.uuid })
   t.equal(archive.url, `/data/archive/${archive.uuid}`)
-  const placed = await create(m, 'outputs', { name: 'placed', protocol: 'ts_segment_archive', url: '/data/archive/mine' })
-  t.equal(placed.url, '/data/archive/mine', 'a given archive path is kept')
+  const placed = await create(m, 'outputs', { name: 'placed', protocol: 'ts_segment_archive', archive_location: location.uuid, url: '/data/archive/mine' })
+  t.equal(placed.url, `/data/archive/${placed.uuid}`, 'a given url is replaced: the archive location decides')
   const list = (await call(m.app, m.cookie, 'GET', `${API}/outputs`)).json() as { output_list: Array<{ uuid: string, url: string }> }
   t.equal(list.output_list.find(o => o.uuid === pull.uuid)?.url, pull.url, 'lists show the derived url')
   // The caller still gives the url of everything the device sends somewhere.

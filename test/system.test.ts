@@ -158,7 +158,7 @@ t.test('license: every key, live session counts, validity follows the expiration
   app.kraken.runtime = { ...app.kraken.runtime, counts: () => ({ transcoder: 3, bypass: 2 }) }
   const license = await getJson(app, admin, `${API}/license`)
   t.same(Object.keys(license), ['active_bypass_sessions', 'active_transcoder_sessions', 'max_encoders', 'is_license_valid', 'creation_date',
-    'expiration', 'license_mac_address', 'system_instance_uuid', 'version_limit', 'version_limit_text'])
+    'expiration', 'license_mac_address', 'system_instance_uuid', 'version_limit', 'version_limit_text', 'features'])
   t.match(license, {
     active_bypass_sessions: 2,
     active_transcoder_sessions: 3,
@@ -169,11 +169,13 @@ t.test('license: every key, live session counts, validity follows the expiration
     license_mac_address: '02:4b:52:24:03:a0',
     system_instance_uuid: /^[0-9a-f-]{36}$/,
     version_limit: String,
-    version_limit_text: String
+    version_limit_text: String,
+    features: ['Recording', 'KLV']
   })
   const viewer = await login(app, USERS.Viewer)
   t.equal((await call(app, viewer, 'GET', `${API}/license`)).statusCode, 200, 'every role reads it')
-  t.equal((await call(app, admin, 'PUT', `${API}/license`, { max_encoders: 99 })).statusCode, 405, 'the licence cannot be changed')
+  // Only a signed licence file changes it (test/licence.test.ts), not its fields.
+  t.equal((await call(app, admin, 'PUT', `${API}/license`, { max_encoders: 99 })).statusCode, 400, 'the licence cannot be edited')
 
   const clock = new ManualClock(Date.UTC(2034, 2, 12) - 1000)
   const late = await setup({}, clock)

@@ -7,10 +7,12 @@
 // shipped fixtures to version N and record a file of version N: npx tsx scripts/data-file-fixture.ts.
 import { currentVersion, formatOf, type Migration } from '../kernel/store.ts'
 import { v2CountryCodes } from './v2-country-codes.ts'
+import { v3RecordingLicence } from './v3-recording-licence.ts'
 
 /** MIGRATIONS[i] turns version i + 1 into version i + 2. */
 export const MIGRATIONS: readonly Migration[] = [
-  v2CountryCodes
+  v2CountryCodes,
+  v3RecordingLicence
 ]
 
 /** The format this release writes. */

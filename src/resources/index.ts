@@ -1,5 +1,6 @@
 import type { Resource } from '../kernel/define-resource.ts'
 import { accounts } from './accounts.ts'
+import { archiveLocations } from './archive-locations.ts'
 import { inputs } from './inputs.ts'
 import { metadata } from './metadata.ts'
 import { outputs } from './outputs.ts'
@@ -12,6 +13,7 @@ export const resources: Resource[] = [
   accounts,
   streams,
   inputs,
+  archiveLocations,
   outputs,
   transcoders,
   metadata,

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import { defineResource, type RuleContext } from '../kernel/define-resource.ts'
 import type { Item } from '../kernel/store.ts'
 import { NIC_PATTERN, Name, Tos, Ttl, Url, choice, defaulted, nullable, ref, srtFields } from './fields.ts'
-import { checkNic, refuseIfRunningUses, settle, type Conditional } from './rules.ts'
+import { checkNic, refuseIfRunningUses, requireSet, settle, type Conditional } from './rules.ts'
 import { checkSrt, checkSrtPortFree, completeSrt, srtConditionals } from './srt.ts'
 import { checkStreamsAccept } from './stream-rules.ts'
 import { checkUrl, type UrlShape } from './urls.ts'
@@ -15,7 +15,8 @@ export const OutputSchema = Type.Object({
   uuid: ref('UUID v4 assigned by the device; read-only'),
   name: Name('output'),
   protocol: defaulted(choice(OUTPUT_PROTOCOLS, { default: 'ts_udp', description: 'ts_udp, ts_srt, ts_tcp, rtmp, rtsp, hls or ts_segment_archive (recording in segments, iorouter streams only)' })),
-  url: Url('where the output goes, up to 256 characters. Required for udp://<address>:<port> (ts_udp), tcp://<address>:<port> or tcp://:<port> to listen (ts_tcp), rtmp://... (rtmp), rtsp://... (rtsp push). Derived when empty for rtsp pull (rtsp://<device>:<rtsp_port>/<uuid>), hls (https://<device>/hls/<uuid>/index.m3u8) and ts_segment_archive (an absolute path on the device, /data/archive/<uuid>); for ts_srt always derived from the SRT settings (what is sent is replaced)'),
+  url: Url('where the output goes, up to 256 characters. Required for udp://<address>:<port> (ts_udp), tcp://<address>:<port> or tcp://:<port> to listen (ts_tcp), rtmp://... (rtmp), rtsp://... (rtsp push). Derived when empty for rtsp pull (rtsp://<device>:<rtsp_port>/<uuid>) and hls (https://<device>/hls/<uuid>/index.m3u8); always derived for ts_srt (from the SRT settings) and ts_segment_archive (<archive location path>/<uuid>): what is sent is replaced'),
+  archive_location: nullable(ref('uuid of an archive location'), 'ts_segment_archive only (required there, null otherwise): uuid of the archive location the recording goes to'),
   network_interface: defaulted(Type.String({ pattern: NIC_PATTERN, default: 'auto', description: 'NIC that sends the output: auto (the routing table decides) or a NIC name of system/network' })),
   mtu: defaulted(Type.Integer({ minimum: 576, maximum: 9000, default: 1500, description: 'largest IP packet sent, 576-9000 bytes' })),
   ttl: Ttl,
@@ -34,13 +35,12 @@ export type Output = Static<typeof OutputSchema>
  * The url shape of each protocol (kraken-api.md section 5). Required for ts_udp, ts_tcp, rtmp and
  * RTSP push; RTSP pull, HLS and archives get a derived one when none is given (deriveUrl).
  */
-const URL_SHAPES: Readonly<Record<Exclude<OutputProtocol, 'ts_srt'>, UrlShape>> = {
+const URL_SHAPES: Readonly<Record<Exclude<OutputProtocol, 'ts_srt' | 'ts_segment_archive'>, UrlShape>> = {
   ts_udp: { kind: 'host-port', scheme: 'udp' },
   ts_tcp: { kind: 'host-port', scheme: 'tcp' },
   rtmp: { kind: 'uri', schemes: ['rtmp'] },
   rtsp: { kind: 'uri', schemes: ['rtsp'] },
-  hls: { kind: 'uri', schemes: ['http', 'https'] },
-  ts_segment_archive: { kind: 'path' }
+  hls: { kind: 'uri', schemes: ['http', 'https'] }
 }
 
 /**
@@ -68,16 +68,27 @@ function rtspPort (ctx: RuleContext): number {
  * device serves, or the archive's place) [ours].
  */
 function deriveUrl (ctx: RuleContext, item: Item): Item {
+  if (item.protocol === 'ts_segment_archive') return archiveUrl(ctx, item)
   if (item.url !== '' && item.url !== undefined && item.url !== null) return item
   const uuid = String(item.uuid)
   if (item.protocol === 'rtsp' && item.rtsp_direction === 'pull') return { ...item, url: `rtsp://${deviceAddress(ctx, item)}:${rtspPort(ctx)}/${uuid}` }
   if (item.protocol === 'hls') return { ...item, url: `https://${deviceAddress(ctx, item)}/hls/${uuid}/index.m3u8` }
-  if (item.protocol === 'ts_segment_archive') return { ...item, url: `/data/archive/${uuid}` }
   return item
+}
+
+/**
+ * A recording output writes into a folder of its own under its archive location's path; the url
+ * shows it, as the location's path is at this write (version 3 of the data file) [ours].
+ */
+function archiveUrl (ctx: RuleContext, item: Item): Item {
+  const location = typeof item.archive_location === 'string' ? ctx.store.get('archive_locations', item.archive_location) : undefined
+  if (location === undefined) return item
+  return { ...item, url: `${String(location.path).replace(/\/+$/, '')}/${String(item.uuid)}` }
 }
 
 const CONDITIONALS: readonly Conditional[] = [
   { field: 'rtsp_direction', applies: i => i.protocol === 'rtsp', when: i => `protocol is ${String(i.protocol)}` },
+  { field: 'archive_location', applies: i => i.protocol === 'ts_segment_archive', when: i => `protocol is ${String(i.protocol)}` },
   ...srtConditionals(['srt_overhead'])
 ]
 
@@ -91,7 +102,8 @@ function completeOutput (ctx: RuleContext, next: Item, previous: Item | undefine
 function validateOutput (ctx: RuleContext, next: Item, previous: Item | undefined): void {
   const item = completeOutput(ctx, next, previous)
   const protocol = item.protocol as OutputProtocol
-  if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol === 'rtsp' ? `rtsp (${String(item.rtsp_direction)})` : protocol)
+  if (protocol === 'ts_segment_archive') requireSet(item, 'archive_location', 'protocol is ts_segment_archive')
+  else if (protocol !== 'ts_srt') checkUrl('url', item.url, URL_SHAPES[protocol], protocol === 'rtsp' ? `rtsp (${String(item.rtsp_direction)})` : protocol)
   checkNic(ctx.store, 'network_interface', item.network_interface, true)
   checkSrt(item)
   checkSrtPortFree(ctx, item, 'output')
@@ -107,6 +119,7 @@ export const outputs = defineResource({
   writeOnly: ['srt_passphrase'],
   summary: ['uuid', 'name', 'protocol', 'url'],
   unique: ['name'],
+  references: { archive_location: 'archive_locations' },
   validate: validateOutput,
   beforeChange: (ctx, previous) => refuseIfRunningUses(ctx, 'outputs', 'output', String(previous.uuid)),
   toStored: (ctx, next, previous) => completeOutput(ctx, next, previous),

@@ -2,13 +2,12 @@ import { invalid } from '../kernel/errors.ts'
 
 /**
  * URL shapes per protocol (kraken-api.md section 5): `udp://host:port`, `tcp://host:port`,
- * `rtsp://...`, `rtmp://...`, plus our choices for HLS (`http(s)://...`) and segment archives
- * (an absolute path on the device) [ours].
+ * `rtsp://...`, `rtmp://...`, plus our choice for HLS (`http(s)://...`) [ours]. A segment
+ * archive's url is derived from its archive location (outputs.ts).
  */
 export type UrlShape =
   | { kind: 'host-port', scheme: 'udp' | 'tcp' }
   | { kind: 'uri', schemes: readonly string[] }
-  | { kind: 'path' }
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
 const HOST_PORT = new RegExp(`^(udp|tcp)://(@?)((?:${LABEL}(?:\\.${LABEL})*)?):(\\d{1,5})$`)
@@ -44,7 +43,6 @@ function describe (shape: UrlShape): string {
   switch (shape.kind) {
     case 'host-port': return `${shape.scheme}://<address>:<port>${shape.scheme === 'tcp' ? ' (tcp://:<port> listens on every address)' : ''}`
     case 'uri': return shape.schemes.map(s => `${s}://<host>/...`).join(' or ')
-    case 'path': return 'an absolute path on the device, such as /data/archive/<name>'
   }
 }
 
@@ -63,8 +61,6 @@ function matches (url: string, shape: UrlShape): boolean {
       }
       return shape.schemes.includes(parsed.protocol.slice(0, -1)) && parsed.hostname !== '' && url.startsWith(parsed.protocol + '//')
     }
-    case 'path':
-      return /^\/[^\0]*$/.test(url) && !url.split('/').includes('..')
   }
 }
 

@@ -1,7 +1,7 @@
 import { conflict } from '../kernel/errors.ts'
 
 /** What the runtime needs of the licence; `readLicense` (src/system/license.ts) provides it. */
-export interface LicenseView { max_encoders: number, is_license_valid: boolean }
+export interface LicenseView { max_encoders: number, is_license_valid: boolean, features: readonly string[] }
 
 /**
  * Refuses to start one more transcoding stream when every licensed encoder session is taken, or

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.ts'
 import type { Clock } from '../kernel/clock.ts'
 import type { Registry } from '../kernel/registry.ts'
-import type { Store } from '../kernel/store.ts'
+import type { Item, Store } from '../kernel/store.ts'
 import type { DeviceLoad } from './device-load.ts'
 import type { Hold, RunSnapshot, StreamStatus } from './stream-machine.ts'
 import type { StreamStatistics } from './stream-statistics.ts'
@@ -46,6 +46,12 @@ export interface StreamRuntime {
   recover: (cause: string) => string[]
   /** After a licence change: running transcoders beyond it (the last started first) fall to `error`; returns their uuids. */
   enforceLicense: () => string[]
+  /** Bytes used now in an archive location (the stored item): its stored `used_bytes` plus what streams recorded since. */
+  archiveUsedBytes: (location: Item) => number
+  /** Changes whenever a location's used space may have (a list cache keys on it). */
+  archiveVersion: () => number
+  /** Streams that hold a session (starting, running, stopping) and record into an archive location. */
+  recordingStreams: () => string[]
   /** Every stream that is not stopped, in start order. */
   entries: () => Array<{ uuid: string, status: Exclude<StreamStatus, 'stopped'>, kind: 'transcoder' | 'bypass' }>
   /** The live state a snapshot keeps (which streams run, their counters), and its restore. */

@@ -52,6 +52,11 @@ export interface MachineDeps {
   hold?: Hold
   /** Told after every status change, of one stream or (no uuid) of any (the device log reads the new statuses). */
   onChange?: (uuid?: string) => void
+  /**
+   * Asked before a stream starts or runs again after an error: throws a KrakenError (409) when
+   * something other than an encoder session keeps it from running (a licence feature, a full archive).
+   */
+  admit?: (stream: Item) => void
 }
 
 /**
@@ -111,6 +116,7 @@ export class StreamMachine {
       throw conflict('stream is stopping; start it again once it is stopped', [{ field: 'status', message: 'is stopping' }])
     }
     const kind = sessionKindOf(stream)
+    this.deps.admit?.(stream)
     if (kind === 'transcoder') assertFreeEncoder(this.deps.license(), this.activeCount('transcoder'))
     const run: Run = {
       status: 'starting',
@@ -264,6 +270,7 @@ export class StreamMachine {
       return false
     }
     try {
+      this.deps.admit?.(stream)
       if (run.kind === 'transcoder') assertFreeEncoder(this.deps.license(), this.activeCount('transcoder'))
     } catch (error) {
       // No session free: the stream stays in error for the reason it fell.

@@ -1,5 +1,8 @@
 import { randomInt } from 'node:crypto'
 import { KrakenError } from '../kernel/errors.ts'
+import type { Item } from '../kernel/store.ts'
+import { admitStream } from './admit.ts'
+import { Recorder, recordingLocations } from './recorder.ts'
 import { deviceLoad } from './device-load.ts'
 import type { LicenseView } from './license.ts'
 import { Reboot } from './reboot.ts'
@@ -25,8 +28,20 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     // Without --seed each emulator draws its own, so values differ between runs but stay stable within one.
     seed: () => (seed ??= services().config.seed ?? randomInt(2 ** 31 - 1)),
     hold: uuid => services().hold?.(uuid),
-    onChange: uuid => reportTransitions(uuid)
+    admit: stream => admitStream(services().store, license(), stream, location => recorder.usedBytes(location)),
+    onChange: uuid => {
+      recorder.reconcile()
+      reportTransitions(uuid)
+    }
   })
+  const recorder = new Recorder({
+    store: () => services().store,
+    clock: services().clock,
+    running: () => machine.entries().filter(e => e.status === 'running').map(e => e.uuid),
+    fill: (streams, reason, cause) => { for (const uuid of streams) machine.fault(uuid, reason, { cause }) }
+  })
+  // A reset brings the stored used space back: what was recorded since is forgotten with it.
+  services().onReset.push(() => recorder.clear())
 
   /** The last status told to onTransition's hooks, per stream that was not stopped. */
   const told = new Map<string, { status: StreamStatus, sub_status: string }>()
@@ -57,7 +72,26 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     // The streams started last lose their session first [ours].
     const beyond = transcoders.slice(allowed).map(e => e.uuid)
     for (const uuid of beyond) machine.fault(uuid, reason, { cause: 'licence' })
+    // A feature the licence no longer grants (Recording, KLV) stops the streams that use it.
+    const { store } = services()
+    for (const entry of machine.entries()) {
+      if (entry.status !== 'starting' && entry.status !== 'running') continue
+      const stream = store.get('streams', entry.uuid)
+      const missing = stream === undefined ? undefined : missingFeature(stream)
+      if (missing !== undefined && machine.fault(entry.uuid, missing, { cause: 'licence' })) beyond.push(entry.uuid)
+    }
     return beyond
+  }
+
+  /** The licence's refusal of a stream's features, or undefined when it grants them. */
+  function missingFeature (stream: Item): string | undefined {
+    try {
+      admitStream(services().store, license(), stream, undefined)
+      return undefined
+    } catch (error) {
+      if (!(error instanceof KrakenError)) throw error
+      return error.message
+    }
   }
 
   function autoStart (): void {
@@ -109,6 +143,9 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     fault: (uuid, reason, options) => machine.fault(uuid, reason, options),
     recover: cause => machine.recover(cause),
     enforceLicense,
+    archiveUsedBytes: location => recorder.usedBytes(location),
+    archiveVersion: () => recorder.version(),
+    recordingStreams: () => machine.entries().filter(e => e.status !== 'error' && recordingLocations(services().store, services().store.get('streams', e.uuid) ?? {}).length > 0).map(e => e.uuid),
     entries: () => machine.entries(),
     snapshot: () => machine.snapshot(),
     restore: snapshot => machine.restore(snapshot)

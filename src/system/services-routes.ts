@@ -7,6 +7,7 @@ import type { Store } from '../kernel/store.ts'
 import { ADMIN_ONLY, ALL_ROLES } from '../kernel/roles.ts'
 import type { SystemServices } from './system-services.ts'
 import { readSingleton } from './singleton.ts'
+import { readLicense } from './license.ts'
 import { nicNames } from './network-routes.ts'
 import { assertSessionLive } from '../kernel/caller.ts'
 import {
@@ -15,6 +16,7 @@ import {
 } from './services-schema.ts'
 
 export const SERVICES = 'services'
+const RECORDING = 'recording'
 const SERVICES_PATH = `${API_BASE}/system/services`
 
 /** Ports the RTSP server may not take: the web server's HTTPS and HTTP, and SSH [ours]. */
@@ -66,6 +68,7 @@ export function registerServicesRoutes (app: FastifyInstance, services: () => Sy
       const { store } = services()
       const stored = readServices(store)
       const next = { ...stored, [name]: applyPatch(store, name, stored[name], request.body as Patch) }
+      if (name === RECORDING) checkRecording(services(), stored.recording.enabled, next.recording.enabled)
       assertSessionLive(request)
       await store.commit([{ op: 'set', singleton: SERVICES, value: next }])
       return present(next, name)
@@ -74,6 +77,20 @@ export function registerServicesRoutes (app: FastifyInstance, services: () => Sy
   serviceRoutes(`${SERVICES_PATH}/${RTSP_SERVER}`, 'RtspServer', 'the RTSP server', RtspService, RtspServicePatch, () => RTSP_SERVER)
   serviceRoutes(`${SERVICES_PATH}/${WEB_SERVER}`, 'WebServer', 'the web server', WebService, WebServicePatch, () => WEB_SERVER)
   serviceRoutes(`${SERVICES_PATH}/:name`, 'Service', 'a device service', PlainService, PlainServicePatch, plainName)
+}
+
+/**
+ * The recording service needs the licence's Recording feature to run (kraken-api.md section 10),
+ * and cannot stop under a running recording stream (stop it first) [ours].
+ */
+function checkRecording (s: SystemServices, was: boolean, enabled: boolean): void {
+  if (enabled && !was && !readLicense(s).features.includes('Recording')) {
+    throw conflict('the licence does not include the Recording feature: install one that does (PUT /apis/v2/license)', [{ field: 'enabled', message: 'Recording is not licensed' }])
+  }
+  const recording = s.runtime.recordingStreams()
+  if (!enabled && was && recording.length > 0) {
+    throw conflict(`streams are recording (${recording.join(', ')}): stop them first`, recording.map(uuid => ({ field: 'enabled', message: `stream ${uuid} is recording` })))
+  }
 }
 
 function plainName (request: FastifyRequest): ServiceName {

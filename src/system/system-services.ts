@@ -16,5 +16,10 @@ export interface SystemServices {
   runtime: {
     counts: () => { transcoder: number, bypass: number }
     load: () => { cpuPercent: number, memoryPercent: number, receivedMbps: number, sentMbps: number }
+    /** After a licence change: streams beyond it fall to `error` (returns them); `recover('licence')` runs those it allows again. */
+    enforceLicense: () => string[]
+    recover: (cause: string) => string[]
+    /** Streams that hold a session and record into an archive location (the recording service cannot stop under them). */
+    recordingStreams: () => string[]
   }
 }

@@ -73,8 +73,9 @@ export async function kit (m: MediaApp) {
   const out = []
   for (let i = 1; i <= 4; i++) out.push(await create(m, 'outputs', { name: `out ${i}`, url: `udp://239.2.2.${i}:5000` }))
   const rtmpOut = await create(m, 'outputs', { name: 'rtmp out', protocol: 'rtmp', url: 'rtmp://10.0.0.7/live/b' })
-  const archive = await create(m, 'outputs', { name: 'archive', protocol: 'ts_segment_archive', url: '/data/archive/a' })
+  const location = await create(m, 'archive_locations', { name: 'disk', path: '/data/archive' })
+  const archive = await create(m, 'outputs', { name: 'archive', protocol: 'ts_segment_archive', archive_location: location.uuid })
   const transcoder = await create(m, 'transcoders', { name: 'tc' })
   const klv = await create(m, 'metadata', { name: 'klv', input_method: 'network', udp_port: 6000 })
-  return { udpIn, rtmpIn, rtspIn, out, rtmpOut, archive, transcoder, klv }
+  return { udpIn, rtmpIn, rtspIn, out, rtmpOut, location, archive, transcoder, klv }
 }

@@ -38,6 +38,11 @@ export const samples: Record<string, Sample> = {
     change: n => ({ name: `contract output ${n} renamed`, ttl: 32 }),
     standalone: true
   },
+  archive_locations: {
+    create: n => ({ name: `contract location ${n}`, type: 'local', path: `/data/contract-${n}`, quota_mb: 1000 + n }),
+    change: n => ({ name: `contract location ${n} renamed`, quota_mb: 5000 + n }),
+    standalone: true
+  },
   metadata: {
     create: n => ({ name: `contract metadata ${n}`, input_method: 'video_source', data_format: 'klv' }),
     change: n => ({ name: `contract metadata ${n} renamed`, mission_id: `mission ${n}` }),
