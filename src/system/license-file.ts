@@ -81,20 +81,3 @@ export function verifyLicense (file: LicenseFile, nowMs: number): LicenseTerms {
   }
   return valid
 }
-
-/** True when `limit` allows `version`: compared numerically on the limit's parts, so `4.2` allows 4.2.1.14 and `4.10` is above `4.9`. */
-export function versionAllowed (version: string, limit: string): boolean {
-  const parts = limit.split('.').length
-  return compareVersions(version.split('.').slice(0, parts).join('.'), limit) <= 0
-}
-
-/** Compares dotted versions numerically: `4.10` is above `4.9`. */
-export function compareVersions (a: string, b: string): number {
-  const pa = a.split('.').map(Number)
-  const pb = b.split('.').map(Number)
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
-    if (d !== 0) return Math.sign(d)
-  }
-  return 0
-}

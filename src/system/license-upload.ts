@@ -5,7 +5,8 @@ import { invalid } from '../kernel/errors.ts'
 import { ADMIN_ONLY } from '../kernel/roles.ts'
 import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
 import { LICENSE, License, StoredLicense, presentLicense } from './license.ts'
-import { LicenseFile, verifyLicense, versionAllowed, type LicenseTerms } from './license-file.ts'
+import { LicenseFile, verifyLicense, type LicenseTerms } from './license-file.ts'
+import { withinLimit } from './versions.ts'
 import { readNetwork } from './network-routes.ts'
 import { readSingleton } from './singleton.ts'
 import { SYSTEMINFO, SystemIdentity } from './systeminfo.ts'
@@ -25,7 +26,7 @@ export const EXAMPLE_LICENSE_FILE: LicenseFile = {
 function install (s: Pick<SystemServices, 'store'>, terms: LicenseTerms): StoredLicense {
   const stored = readSingleton(s.store, LICENSE, StoredLicense)
   const version = readSingleton(s.store, SYSTEMINFO, SystemIdentity).version
-  if (!versionAllowed(version, terms.version_limit)) {
+  if (!withinLimit(version, terms.version_limit)) {
     throw invalid('payload.version_limit', `is ${terms.version_limit}: this device runs software ${version}, which the licence does not cover`)
   }
   const macs = readNetwork(s.store).nics.map(n => n.macAddress.toLowerCase())
