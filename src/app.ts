@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { existsSync } from 'node:fs'
@@ -73,12 +73,42 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
   const clock = deps.clock ?? new DeviceClock({ mode: config.clock })
   const registry = new Registry(resources)
   const seeder = new Seeder(config)
-  const store = deps.store ?? await openSeeded(config, registry, seeder)
+  const store = deps.store ?? await openSeeded(config, registry, fixture => seeder.db(fixture))
 
+  const app = await createFastify(config, registry, deps.logStream,
+    deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions, ...connectionTimeouts(config) } })
+  installConnectionLimits(app.server, config)
+  const routeIndex = new RouteIndex()
+  routeIndex.attach(app)
+  const services = createServices({
+    app,
+    config,
+    clock,
+    registry,
+    store,
+    seed: fixture => seeder.db(fixture),
+    routes: routeIndex,
+    log: app.log,
+    secrets: secretFields(registry),
+    // --cert/--key win over a certificate chosen through the API (README Fidelity, Administration).
+    tls: new ServedCertificate(deps.tls === undefined ? undefined : { cert: deps.tls.cert, key: deps.tls.key }, config.cert !== undefined && config.cert !== '')
+  })
+  // With `https` options Fastify's server is an https.Server, whose certificate can be swapped.
+  services.tls.attach(deps.tls === undefined ? undefined : app.server as unknown as TlsServer)
+  app.decorate('kraken', services)
+  await registerDevice(app, () => services, routeIndex, registry)
+  app.addHook('onClose', async () => {
+    await closeServices(services, deps.clock === undefined)
+  })
+  return app
+}
+
+/** A Fastify instance with the emulator's options, schemas and parsers, and no route yet. */
+export async function createFastify (config: Config, registry: Registry, logStream: Writable | undefined, server: { https?: object, serverFactory?: FastifyServerOptions['serverFactory'] }): Promise<KrakenApp> {
   const options: FastifyServerOptions = {
     logger: {
       level: config.logLevel,
-      ...(deps.logStream === undefined ? {} : { stream: deps.logStream }),
+      ...(logStream === undefined ? {} : { stream: logStream }),
       // Cookies carry session ids and never reach the log; bodies are never logged.
       redact: { paths: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'], censor: '[redacted]' }
     },
@@ -99,19 +129,37 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     clientErrorHandler: answerClientError,
     schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     requestTimeout: config.requestTimeout,
-    ...(deps.tls === undefined ? {} : { https: { key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions, ...connectionTimeouts(config) } })
+    ...server
   }
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>() as unknown as KrakenApp
-  installConnectionLimits(app.server, config)
   app.setValidatorCompiler(({ schema }) => lazyValidator(schema as Parameters<typeof compile>[0]))
   app.removeContentTypeParser('text/plain')
   app.addSchema(ErrorEnvelope)
   // Only reply.setCookie is used: the session guard reads the raw header (every `id` value), so the
   // plugin's per-request cookie parsing is turned off.
   await app.register(fastifyCookie, { hook: false })
+  return app
+}
 
-  const routeIndex = new RouteIndex()
-  routeIndex.attach(app)
+/** What one device is made of besides what createServices builds. */
+export interface DeviceParts {
+  /** The app the device is served by (a scenario injects its calls there). */
+  app: KrakenApp
+  config: Config
+  clock: Clock
+  registry: Registry
+  store: Store
+  /** The Db a fixture seeds (a reset restores it). */
+  seed: (fixture: string) => Promise<Db>
+  routes: RouteIndex
+  log: FastifyBaseLogger
+  secrets: ReturnType<typeof secretFields>
+  tls: ServedCertificate
+}
+
+/** One device's state: sessions, lockout, request log, faults, runtime, reset. */
+export function createServices (parts: DeviceParts): Services {
+  const { config, clock, registry, store, seed } = parts
   const services: Services = {
     config,
     clock,
@@ -120,25 +168,24 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
     store,
     sessions: new SessionStore(clock, config.sessionTimeout * 1000, config.sessionIdFormat, config.maxSessions),
     lockout: new Lockout(clock, config.lockoutAttempts, config.lockoutSeconds),
-    routes: routeIndex,
+    routes: parts.routes,
     control: resolveControlAccess(config.host, config.controlToken),
-    requestLog: new RequestLog({ entries: config.journalSize, bytes: config.journalBytes }, secretFields(registry)),
+    requestLog: new RequestLog({ entries: config.journalSize, bytes: config.journalBytes }, parts.secrets),
     faults: new Faults(config.seed),
-    scenarios: new ScenarioPlayer(scenarioHost(app, () => services)),
+    scenarios: new ScenarioPlayer(scenarioHost(parts.app, () => services)),
     runtime: undefined as unknown as Services['runtime'], // set just below: the runtime needs the services it belongs to
-    log: app.log,
+    log: parts.log,
     startedAt: clock.now(),
     onReset: [],
     onBoot: [],
     checkDb: db => checkDb(db, registry),
-    // --cert/--key win over a certificate chosen through the API (README Fidelity, Administration).
-    tls: new ServedCertificate(deps.tls === undefined ? undefined : { cert: deps.tls.cert, key: deps.tls.key }, config.cert !== undefined && config.cert !== ''),
+    tls: parts.tls,
     // Time-stamped with the device's time (a manual time, if set), as a device writes its log.
     deviceLog: new DeviceLog(() => deviceNow(store, clock.now())),
     secretFields: () => services.requestLog.secrets,
     onTransition: [],
     reset: async (fixture?: string) => {
-      const db: Db = await seeder.db(fixture ?? store.fixture())
+      const db: Db = await seed(fixture ?? store.fixture())
       checkDb(db, registry)
       const durable = store.replace(db)
       services.sessions.clear()
@@ -151,49 +198,54 @@ export async function buildApp (partial: Partial<Config> = {}, deps: AppDeps = {
       await durable
     }
   }
-  // With `https` options Fastify's server is an https.Server, whose certificate can be swapped.
-  services.tls.attach(deps.tls === undefined ? undefined : app.server as unknown as TlsServer)
   services.runtime = createStreamRuntime(() => services, () => readLicense(services))
-  app.decorate('kraken', services)
+  return services
+}
+
+/**
+ * Every hook and route of a device, reading the device through `services` (one device, or the
+ * device a request is for in a fleet).
+ */
+export async function registerDevice (app: KrakenApp, services: () => Services, routeIndex: RouteIndex, registry: Registry): Promise<void> {
   // First: a request refused by a later hook (a guard) still has its arrival time.
-  installRequestLog(app, () => services)
+  installRequestLog(app, services)
 
   await registerApidoc(app)
   installErrorHandler(app)
   installTransport(app, routeIndex)
-  installRebootGate(app, () => services)
-  installControl(app, () => services)
-  installRouteGuard(app, { sessions: () => services.sessions, controlToken: () => services.control.token })
-  installFaults(app, () => services) // after the guards: a fault may match the session's user
+  installRebootGate(app, services)
+  installControl(app, services)
+  installRouteGuard(app, { sessions: () => services().sessions, controlToken: () => services().control.token })
+  installFaults(app, services) // after the guards: a fault may match the session's user
 
-  registerLoginRoutes(app, () => services)
-  registerCrudRoutes(app, registry, () => services.store)
-  registerSystemRoutes(app, () => services)
-  registerRuntimeRoutes(app, () => services)
-  registerAdminRoutes(app, () => services)
-  registerMaintenanceRoutes(app, () => services)
-  registerEmulatorRoutes(app, () => services)
-  registerRequestLogRoutes(app, () => services)
-  registerFaultRoutes(app, () => services)
+  registerLoginRoutes(app, services)
+  registerCrudRoutes(app, registry, () => services().store)
+  registerSystemRoutes(app, services)
+  registerRuntimeRoutes(app, services)
+  registerAdminRoutes(app, services)
+  registerMaintenanceRoutes(app, services)
+  registerEmulatorRoutes(app, services)
+  registerRequestLogRoutes(app, services)
+  registerFaultRoutes(app, services)
+}
 
-  app.addHook('onClose', async () => {
-    services.scenarios.stop('the emulator closed')
-    services.sessions.stop()
-    services.runtime.stopAll()
-    if (deps.clock === undefined) services.deviceClock?.stop()
-    await store.close()
-  })
-  return app
+/** Stops a device's timers and flushes its store (`stopClock`: the clock is the device's own). */
+export async function closeServices (services: Services, stopClock: boolean): Promise<void> {
+  services.scenarios.stop('the emulator closed')
+  services.sessions.stop()
+  services.runtime.stopAll()
+  if (stopClock) services.deviceClock?.stop()
+  await services.store.close()
 }
 
 /** Opens the data file, seeding it from the fixture when there is none. */
-async function openSeeded (config: Config, registry: Registry, seeder: Seeder): Promise<Store> {
+export async function openSeeded (config: Config, registry: Registry, seedDb: (fixture: string) => Promise<Db>): Promise<Store> {
   const file = config.inMemory ? undefined : config.data
   // Seeding is synchronous in the store and hashing is not, so the seed is built before opening,
   // but only when it will be used: an existing data file is opened as it is, and a cold start
   // then hashes no password. (Should the file vanish in between, the store asks for the seed and
   // gets a clear error.)
-  const seed = file !== undefined && existsSync(file) ? undefined : await seeder.db(config.fixture)
+  const seed = file !== undefined && existsSync(file) ? undefined : await seedDb(config.fixture)
   if (seed !== undefined) {
     // The store checks only data it loads from a file; a fixture is checked here, before it is used.
     try {

@@ -42,6 +42,20 @@ export interface Config {
   journalSize: number
   /** Bytes the request log may hold, estimated per entry. */
   journalBytes: number
+  /** scrypt cost of the passwords hashed by the emulator: `device` (default) or `fast` (fleets, CI). */
+  passwordHash: 'device' | 'fast'
+  /** Fleet mode (README "A fleet"): this many devices, numbered 1..n. */
+  devices: number | undefined
+  /** Fleet mode: a JSON file listing the devices. */
+  fleet: string | undefined
+  /** Fleet: device i listens on this address + i - 1 (one address per device). */
+  deviceAddresses: string | undefined
+  /** Fleet: device i listens on this port + i - 1 (one port per device). */
+  devicePorts: number | undefined
+  /** Fleet: device i answers to this name with `{i}` replaced (TLS SNI, then Host). */
+  deviceHostnames: string | undefined
+  /** Fleet: `<index>/<count>` (index 0-based, or `ordinal`): serve one contiguous block of the devices. */
+  shard: string | undefined
 }
 
 export const DEFAULT_PASSWORD = 'krakenapi'
@@ -78,7 +92,14 @@ export const defaults: Config = {
   printReady: 'text',
   controlToken: undefined,
   journalSize: 10_000,
-  journalBytes: 16 * 1024 * 1024
+  journalBytes: 16 * 1024 * 1024,
+  passwordHash: 'device',
+  devices: undefined,
+  fleet: undefined,
+  deviceAddresses: undefined,
+  devicePorts: undefined,
+  deviceHostnames: undefined,
+  shard: undefined
 }
 
 export function resolveConfig (partial: Partial<Config> = {}): Config {
@@ -157,7 +178,14 @@ function options (): Option[] {
     new Option('--print-ready <format>', 'how to announce readiness on stdout: text or json (one JSON line)').env(env('PRINT_READY')).argParser(choice(['text', 'json'] as const)),
     new Option('--control-token <secret>', 'token the /_emulator control routes require in the X-Kraken-Control-Token header, or `off` to open them (with a warning) (default: none on loopback, generated and printed on any other address)').env(env('CONTROL_TOKEN')).argParser(nonEmpty),
     new Option('--journal-size <n>', 'requests the request log keeps (GET /_emulator/requests), oldest dropped first; 0 turns it off').env(env('JOURNAL_SIZE')).argParser(integer(0, 10_000_000)),
-    new Option('--journal-bytes <n>', 'bytes the request log may hold (bodies over 4 KB are cut), oldest dropped first (default: `16777216`, 16 MiB)').env(env('JOURNAL_BYTES')).argParser(integer(0, 2 ** 32))
+    new Option('--journal-bytes <n>', 'bytes the request log may hold (bodies over 4 KB are cut), oldest dropped first (default: `16777216`, 16 MiB)').env(env('JOURNAL_BYTES')).argParser(integer(0, 2 ** 32)),
+    new Option('--password-hash <cost>', 'scrypt cost of the passwords the emulator hashes: device (as a real device, ~50 ms a login) or fast (N=2^10, a few ms; for fleets and CI)').env(env('PASSWORD_HASH')).argParser(choice(['device', 'fast'] as const)),
+    new Option('--devices <n>', 'fleet mode: serve this many devices, numbered 1..n (README "A fleet")').env(env('DEVICES')).argParser(integer(1, 100_000)),
+    new Option('--fleet <file.json>', 'fleet mode: the devices listed in this JSON file (fixture, hostname, serial, MACs, licence, passwords)').env(env('FLEET')).argParser(nonEmpty),
+    new Option('--device-addresses <first-ip>', 'fleet: device i listens on this IPv4 address + i - 1, on --port').env(env('DEVICE_ADDRESSES')).argParser(nonEmpty),
+    new Option('--device-ports <first-port>', 'fleet: device i listens on this port + i - 1, on --host (0: each on a free port)').env(env('DEVICE_PORTS')).argParser(integer(0, 65535)),
+    new Option('--device-hostnames <pattern>', 'fleet: device i answers to this name with {i} replaced (TLS SNI, then Host), on --host and --port').env(env('DEVICE_HOSTNAMES')).argParser(nonEmpty),
+    new Option('--shard <index>/<count>', 'fleet: serve shard index (0-based, or `ordinal`: the number ending the host name) of count contiguous blocks of the devices').env(env('SHARD')).argParser(nonEmpty)
   ]
 }
 

@@ -1,5 +1,5 @@
 import type { Config } from './config.ts'
-import { dbFromFixture, loadFixture } from './fixtures.ts'
+import { dbFromFixture, loadFixture, type Fixture } from './fixtures.ts'
 import { hashPassword } from './auth/passwords.ts'
 import type { Db, Item } from './kernel/store.ts'
 
@@ -9,20 +9,29 @@ import type { Db, Item } from './kernel/store.ts'
  */
 export class Seeder {
   private readonly hashes = new Map<string, Promise<string>>()
+  private readonly fixtures = new Map<string, Fixture>()
 
-  constructor (private readonly config: Config) {}
+  /**
+   * `cacheFixtures`: read each fixture once (a fleet seeds a thousand devices from one); by
+   * default a fixture is read at each seed, so a reset picks up an edited fixture file.
+   */
+  constructor (private readonly config: Config, private readonly cacheFixtures = false) {}
 
   private hash (password: string): Promise<string> {
     let hash = this.hashes.get(password)
     if (hash === undefined) {
-      hash = hashPassword(password)
+      hash = hashPassword(password, this.config.passwordHash)
       this.hashes.set(password, hash)
     }
     return hash
   }
 
   async db (fixtureName: string): Promise<Db> {
-    const fixture = loadFixture(fixtureName)
+    let fixture = this.fixtures.get(fixtureName)
+    if (fixture === undefined) {
+      fixture = loadFixture(fixtureName)
+      if (this.cacheFixtures) this.fixtures.set(fixtureName, fixture)
+    }
     const listed = fixture.collections.accounts
     const accounts: Item[] = []
     if (listed === undefined) {

@@ -7,6 +7,7 @@ import { parseDuration, type Clock, type ClockMode } from './kernel/clock.ts'
 import { connectionTimeouts, installConnectionLimits } from './plugins/connection-limits.ts'
 import { answerClientError } from './plugins/client-error.ts'
 import { requestLogHandle, type RequestLogHandle } from './control/request-log-expect.ts'
+import type { Services } from './services.ts'
 
 /**
  * Any CLI option (camelCase, e.g. `transitionMs`), plus in-process extras. Left out, an option
@@ -129,7 +130,7 @@ export async function startEmulator (options: EmulatorOptions = {}): Promise<Run
     httpPort: redirect === undefined ? undefined : (redirect.address() as AddressInfo).port,
     app,
     reset: (fixture?: string) => app.kraken.reset(fixture),
-    clock: emulatorClock(app),
+    clock: emulatorClock(() => app.kraken),
     ...requestLogHandle(() => app.kraken.requestLog),
     close: () => {
       closing ??= shutDown(app, redirect, [sockets, redirectSockets], closeGraceMs)
@@ -147,14 +148,15 @@ export interface EmulatorClock {
   setMode: (mode: ClockMode) => void
 }
 
-function emulatorClock (app: KrakenApp): EmulatorClock {
+/** The clock handle of one device (a fleet's devices each have one). */
+export function emulatorClock (services: () => Services): EmulatorClock {
   const movable = () => {
-    const clock = app.kraken.deviceClock
+    const clock = services().deviceClock
     if (clock === undefined) throw new Error('this emulator runs on the Clock given in `clock`: move that clock instead')
     return clock
   }
   return {
-    now: () => app.kraken.clock.now(),
+    now: () => services().clock.now(),
     mode: () => movable().mode,
     advance: (duration) => {
       const ms = parseDuration(duration)
@@ -167,14 +169,14 @@ function emulatorClock (app: KrakenApp): EmulatorClock {
 }
 
 /** The options given, over the test-fixture defaults (see EmulatorOptions); undefined means left out. */
-function withFixtureDefaults (partial: Partial<Config>): Partial<Config> {
+export function withFixtureDefaults (partial: Partial<Config>): Partial<Config> {
   const merged: Record<string, unknown> = { port: 0, inMemory: partial.data === undefined, logLevel: 'warn' }
   for (const [key, value] of Object.entries(partial)) if (value !== undefined) merged[key] = value
   return merged as Partial<Config>
 }
 
 /** Every TCP connection of a server, TLS handshakes included, so a stuck one can be cut. */
-function trackSockets (server: Server): Set<Socket> {
+export function trackSockets (server: Server): Set<Socket> {
   const sockets = new Set<Socket>()
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)

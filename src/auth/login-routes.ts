@@ -4,11 +4,12 @@ import { API_BASE } from '../kernel/define-resource.ts'
 import { KrakenError } from '../kernel/errors.ts'
 import { errorResponses, NoContent } from '../kernel/schemas.ts'
 import { RoleSchema, type Role } from '../kernel/roles.ts'
-import { DUMMY_HASH, verifyPassword } from './passwords.ts'
+import { dummyHashFor, verifyPassword } from './passwords.ts'
 import type { Item, Store } from '../kernel/store.ts'
 import type { Config } from '../config.ts'
 import type { Lockout } from './lockout.ts'
 import { LoginLanes } from './login-lanes.ts'
+import { deviceLocal } from '../kernel/device-local.ts'
 import { sessionIdCandidates, type Session, type SessionStore } from './sessions.ts'
 
 /** Keys a login does not know (`remember`) are ignored, as appliance logins do; resources stay strict. */
@@ -33,7 +34,7 @@ const cookieAttributes = { path: '/', secure: true, sameSite: 'strict' } as cons
 
 /** What the login routes need of the emulator (src/services.ts provides it). */
 export interface LoginServices {
-  config: Pick<Config, 'loginQueue' | 'maxSessions'>
+  config: Pick<Config, 'loginQueue' | 'maxSessions' | 'passwordHash'>
   store: Store
   sessions: SessionStore
   lockout: Lockout
@@ -41,7 +42,8 @@ export interface LoginServices {
 
 /** Login, logout and the session introspection route (kraken-api.md section 2). */
 export function registerLoginRoutes (app: FastifyInstance, services: () => LoginServices): void {
-  const lanes = new LoginLanes(services().config.loginQueue)
+  // One per device (a fleet app serves many): see kernel/device-local.ts.
+  const lanesOf = deviceLocal((s: LoginServices) => new LoginLanes(s.config.loginQueue))
 
   /**
    * The account this login may open a session for, or undefined. Every way to fail (unknown
@@ -49,9 +51,10 @@ export function registerLoginRoutes (app: FastifyInstance, services: () => Login
    * one hash and gets the same answer from the caller, so neither tells which names exist.
    */
   async function authenticate (username: string, password: string, lane: string): Promise<Item | undefined> {
-    const { store, lockout } = services()
+    const { store, lockout, config } = services()
+    const dummy = dummyHashFor(config.passwordHash)
     if (store.get('accounts', username) === undefined) {
-      await verifyPassword(password, DUMMY_HASH, lane)
+      await verifyPassword(password, dummy, lane)
       return undefined
     }
     // Counted before the hash is awaited (see Lockout); may wait for attempts in flight to settle.
@@ -60,7 +63,7 @@ export function registerLoginRoutes (app: FastifyInstance, services: () => Login
     const account = store.get('accounts', username)
     if (attempt === undefined || account === undefined) {
       attempt?.dropped()
-      await verifyPassword(password, DUMMY_HASH, lane)
+      await verifyPassword(password, dummy, lane)
       return undefined
     }
     let ok: boolean
@@ -108,7 +111,7 @@ export function registerLoginRoutes (app: FastifyInstance, services: () => Login
     // Checked first, before any hash: every name gets it alike, and no guess is checked.
     const before = sessions.full()
     if (before !== undefined) return sessionsFull(request, reply, before)
-    const ticket = lanes.enter(username, store.get('accounts', username) !== undefined)
+    const ticket = lanesOf(services()).enter(username, store.get('accounts', username) !== undefined)
     if (ticket === undefined) {
       throw new KrakenError('TooManyRequests', 'too many logins are in progress for this name; try again shortly', [], { 'retry-after': '1' })
     }

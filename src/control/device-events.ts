@@ -9,6 +9,7 @@ import { LICENSE, StoredLicense } from '../system/license.ts'
 import { readSingleton } from '../system/singleton.ts'
 import type { Services } from '../services.ts'
 import { nicCause, nicsOfStream, type DeviceConditions } from './device-conditions.ts'
+import { deviceLocal } from '../kernel/device-local.ts'
 
 export const EVENTS_PATH = '/_emulator/device/events'
 
@@ -88,8 +89,8 @@ const EventResult = Type.Object({
 }, { additionalProperties: false })
 
 /** `POST /_emulator/device/events`, and the hook that makes the device unreachable. */
-export function registerDeviceEvents (app: FastifyInstance, services: () => Services, conditions: DeviceConditions): void {
-  let sequence = 0
+export function registerDeviceEvents (app: FastifyInstance, services: () => Services, conditions: () => DeviceConditions): void {
+  const sequences = deviceLocal((_s: Services) => ({ last: 0 }))
 
   app.post(EVENTS_PATH, {
     config: { access: 'control' },
@@ -103,13 +104,15 @@ export function registerDeviceEvents (app: FastifyInstance, services: () => Serv
       response: { 200: EventResult, ...errorResponses(400, 401, 403, 409, 413, 415, 500) }
     }
   }, async function deviceEvent (request: FastifyRequest) {
-    return await applyEvent(services(), conditions, request.body as DeviceEvent, `event:${++sequence}`)
+    const s = services()
+    return await applyEvent(s, conditions(), request.body as DeviceEvent, `event:${++sequences(s).last}`)
   })
 }
 
 /** Answers every /apis request by closing its connection while the device is unreachable. */
-export function installUnreachable (app: FastifyInstance, services: () => Services, conditions: DeviceConditions): void {
+export function installUnreachable (app: FastifyInstance, services: () => Services, deviceConditions: () => DeviceConditions): void {
   app.addHook('onRequest', async function unreachable (request: FastifyRequest, reply: FastifyReply) {
+    const conditions = deviceConditions()
     const until = conditions.unreachableUntil
     if (until === undefined) return
     if (services().clock.now() >= until) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Services } from '../services.ts'
 import { registerClockRoutes } from './clock-routes.ts'
 import { DeviceConditions } from './device-conditions.ts'
+import { deviceLocal } from '../kernel/device-local.ts'
 import { installUnreachable, registerDeviceEvents } from './device-events.ts'
 import { registerSnapshotRoutes } from './snapshot-routes.ts'
 import { registerScenarioRoutes } from './scenario-routes.ts'
@@ -13,9 +14,11 @@ import { installInjectedCut } from './scenario-host.ts'
  * before any other answer.
  */
 export function installControl (app: FastifyInstance, services: () => Services): void {
-  const conditions = new DeviceConditions()
-  services().hold = uuid => conditions.hold(services().store, uuid)
-  services().onReset.push(() => conditions.clear())
+  // One per device (a fleet app serves many): see kernel/device-local.ts.
+  const conditionsOf = deviceLocal((_s: Services) => new DeviceConditions())
+  const conditions = () => conditionsOf(services())
+  services().hold = uuid => conditions().hold(services().store, uuid)
+  services().onReset.push(() => conditions().clear())
   installInjectedCut(app)
   installUnreachable(app, services, conditions)
   registerClockRoutes(app, services)

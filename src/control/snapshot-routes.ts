@@ -5,6 +5,7 @@ import { errorResponses, NoContent } from '../kernel/schemas.ts'
 import { checkDb } from '../check-db.ts'
 import type { Services } from '../services.ts'
 import type { DeviceConditions } from './device-conditions.ts'
+import { deviceLocal } from '../kernel/device-local.ts'
 import { SNAPSHOT_NAME_PATTERN, SnapshotShelf, type DeviceSnapshot } from './snapshot-shelf.ts'
 
 export const SNAPSHOTS_PATH = '/_emulator/snapshots'
@@ -26,8 +27,8 @@ function summary (snapshot: DeviceSnapshot): { name: string, created: string, fi
  * Named snapshots of the whole emulator, store and live runtime (which streams run, their
  * statistics counters), not sessions; restoring one ends every session, as a reset does.
  */
-export function registerSnapshotRoutes (app: FastifyInstance, services: () => Services, conditions: DeviceConditions): void {
-  const shelf = new SnapshotShelf(services().store.file)
+export function registerSnapshotRoutes (app: FastifyInstance, services: () => Services, conditions: () => DeviceConditions): void {
+  const shelfOf = deviceLocal((s: Services) => new SnapshotShelf(s.store.file))
   const base = { tags: ['Emulator'], security: [{ controlToken: [] }] }
   const nameOf = (request: FastifyRequest): string => (request.params as { name: string }).name
 
@@ -47,9 +48,9 @@ export function registerSnapshotRoutes (app: FastifyInstance, services: () => Se
       created: new Date(s.clock.now()).toISOString(),
       db: s.store.snapshot(),
       runtime: s.runtime.snapshot(),
-      nicsDown: Object.fromEntries(conditions.nicsDown)
+      nicsDown: Object.fromEntries(conditions().nicsDown)
     }
-    await shelf.put(snapshot)
+    await shelfOf(services()).put(snapshot)
     return reply.code(201).send(summary(snapshot))
   })
 
@@ -60,7 +61,7 @@ export function registerSnapshotRoutes (app: FastifyInstance, services: () => Se
       response: { 200: Type.Object({ snapshots: Type.Array(Summary) }, { additionalProperties: false }), ...errorResponses(401, 403, 500) }
     }
   }, async function listSnapshots () {
-    return { snapshots: (await shelf.list()).map(summary) }
+    return { snapshots: (await shelfOf(services()).list()).map(summary) }
   })
 
   app.post(`${SNAPSHOTS_PATH}/:name/restore`, {
@@ -74,7 +75,7 @@ export function registerSnapshotRoutes (app: FastifyInstance, services: () => Se
     }
   }, async function restoreSnapshot (request: FastifyRequest) {
     const s = services()
-    const snapshot = await shelf.get(nameOf(request))
+    const snapshot = await shelfOf(services()).get(nameOf(request))
     if (snapshot === undefined) throw notFound(`snapshot '${nameOf(request)}'`)
     // A snapshot file edited by hand is checked like a data file before it replaces anything.
     checkDb(snapshot.db, s.registry)
@@ -82,8 +83,8 @@ export function registerSnapshotRoutes (app: FastifyInstance, services: () => Se
     s.sessions.clear()
     s.lockout.clear()
     s.runtime.cancelReboot()
-    conditions.clear()
-    for (const [nic, speed] of Object.entries(snapshot.nicsDown)) conditions.nicsDown.set(nic, speed)
+    conditions().clear()
+    for (const [nic, speed] of Object.entries(snapshot.nicsDown)) conditions().nicsDown.set(nic, speed)
     s.runtime.restore(snapshot.runtime)
     await durable
     return summary(snapshot)
@@ -97,7 +98,7 @@ export function registerSnapshotRoutes (app: FastifyInstance, services: () => Se
       response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 500) }
     }
   }, async function deleteSnapshot (request: FastifyRequest, reply: FastifyReply) {
-    if (!await shelf.delete(nameOf(request))) throw notFound(`snapshot '${nameOf(request)}'`)
+    if (!await shelfOf(services()).delete(nameOf(request))) throw notFound(`snapshot '${nameOf(request)}'`)
     return reply.code(204).send()
   })
 }

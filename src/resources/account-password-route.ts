@@ -48,7 +48,7 @@ export function registerPasswordRoute (app: FastifyInstance, resource: Resource)
       throw invalid('current_password', 'is not the account\'s current password')
     }
     assertPasswordPolicy('new_password', next, services.config.passwordPolicy)
-    const hash = await hashPassword(next)
+    const hash = await hashPassword(next, services.config.passwordHash)
 
     // Re-read after the awaits: the account may have been changed or deleted meanwhile.
     const latest = services.store.get(resource.collection, name)

@@ -83,7 +83,7 @@ async function storeAccount (ctx: RuleContext, next: Item, previous: Item | unde
   const { password, ...stored } = next
   const name = String(next.name)
   stored.state = requestedState(next, previous, services.lockout)
-  if (typeof password === 'string') stored.password_hash = await hashPassword(password)
+  if (typeof password === 'string') stored.password_hash = await hashPassword(password, services.config.passwordHash)
   // Hashing awaited: another request may have changed the accounts meanwhile, so the rules that
   // depend on siblings are checked again right before the kernel commits.
   if (previous === undefined && ctx.store.get(ACCOUNTS, name) !== undefined) {

@@ -5,6 +5,7 @@ import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
 import { ALL_ROLES } from '../kernel/roles.ts'
 import type { SystemServices } from './system-services.ts'
 import { LoadAverage } from './load-average.ts'
+import { deviceLocal } from '../kernel/device-local.ts'
 
 /** Cores of the emulated appliance, to turn CPU percent into a Unix load [ours]. */
 export const CPU_CORES = 8
@@ -38,8 +39,9 @@ const percent = (value: number): string => decimal(Math.min(100, value))
 
 /** `GET /apis/v2/system/metric/snapshot` (kraken-api.md section 7): every role. */
 export function registerMetricSnapshotRoute (app: FastifyInstance, services: () => SystemServices): void {
-  const loadAverage = new LoadAverage()
-  services().onReset.push(() => loadAverage.reset())
+  // One per device (a fleet app serves many): see kernel/device-local.ts.
+  const loadAverageOf = deviceLocal((_s: SystemServices) => new LoadAverage())
+  services().onReset.push(() => loadAverageOf(services()).reset())
 
   app.get(`${API_BASE}/system/metric/snapshot`, {
     config: { roles: ALL_ROLES },
@@ -52,7 +54,7 @@ export function registerMetricSnapshotRoute (app: FastifyInstance, services: () 
     const s = services()
     const now = s.clock.now()
     const load = s.runtime.load()
-    const [m1, m5, m15] = loadAverage.sample(CPU_CORES * Math.min(100, Math.max(0, load.cpuPercent)) / 100, now)
+    const [m1, m5, m15] = loadAverageOf(s).sample(CPU_CORES * Math.min(100, Math.max(0, load.cpuPercent)) / 100, now)
     return {
       system: { uptime: Math.max(0, Math.floor((now - s.startedAt) / 1000)) },
       memory: { usedPercent: percent(load.memoryPercent) },

@@ -47,6 +47,8 @@ export interface CertificateOptions {
    * the same certsDir or certFile/keyFile.
    */
   inMemory?: boolean
+  /** More SANs for a certificate generated in memory (a fleet's addresses and names). */
+  moreNames?: readonly string[]
 }
 
 export class CertificateError extends Error {
@@ -111,7 +113,7 @@ export async function loadOrCreateCertificate (options: CertificateOptions): Pro
   }
 
   if (options.inMemory === true) {
-    const { cert, key } = await generatePair(host, 'ec')
+    const { cert, key } = await generatePair(host, 'ec', (options.moreNames ?? []).map(normalizeHostname))
     return { cert, key, fingerprint: fingerprintOf(cert), generated: true, warnings: [] }
   }
 
@@ -232,12 +234,12 @@ function normalizeHostname (raw: string): Host {
 /** Key types: `rsa` (2048 bits) for a stored pair, `ec` (P-256) for a throwaway in-memory one. */
 type KeyType = 'rsa' | 'ec'
 
-async function generatePair (host: Host | undefined, keyType: KeyType): Promise<{ cert: string, key: string }> {
+async function generatePair (host: Host | undefined, keyType: KeyType, more: readonly Host[] = []): Promise<{ cert: string, key: string }> {
   const dns = [...BASE_DNS_NAMES]
   const ips = [...BASE_IPS]
-  if (host != null) {
-    const list = host.ip ? ips : dns
-    if (!list.includes(host.name)) list.push(host.name)
+  for (const name of host === undefined ? more : [host, ...more]) {
+    const list = name.ip ? ips : dns
+    if (!list.includes(name.name)) list.push(name.name)
   }
   const notBeforeDate = new Date(Date.now() - BACKDATE_MS)
   const notAfterDate = new Date(notBeforeDate.getTime() + VALIDITY_DAYS * 24 * 60 * 60 * 1000)
