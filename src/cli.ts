@@ -8,6 +8,8 @@ import { CAPTURE_COMMANDS, runCaptureCommand } from './capture/capture-cli.ts'
 import { scenarioCommand } from './scenario-command.ts'
 import { firmwareCommand } from './system/firmware-command.ts'
 import { runLicenseCommand } from './license-mint.ts'
+import { isFleet } from './fleet/fleet-plan.ts'
+import { READY_SCHEMA, runFleetCli } from './fleet-cli.ts'
 
 /** The only entry that reads argv and the environment, and the only one that exits the process. */
 async function main (): Promise<void> {
@@ -26,6 +28,11 @@ async function main (): Promise<void> {
     process.exit(parsed.code)
   }
   const config = parsed.config
+  if (isFleet(config)) {
+    const fleet = await runFleetCli(config, parsed.given)
+    onSignals(signal => fleet.app.log.info({ signal }, 'shutting down'), () => fleet.close())
+    return
+  }
   let emulator
   try {
     // With --print-ready json, stdout carries the ready line and nothing else: a script reads one
@@ -47,6 +54,11 @@ async function main (): Promise<void> {
   for (const warning of emulator.warnings) process.stderr.write(`kraken-emulator: WARNING: ${warning}\n`)
   warnAboutDefaults(config)
 
+  onSignals(signal => emulator.app.log.info({ signal }, 'shutting down'), () => emulator.close())
+}
+
+/** SIGINT/SIGTERM close gracefully; a second one exits at once. */
+function onSignals (log: (signal: NodeJS.Signals) => void, close: () => Promise<void>): void {
   let stopping = false
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -55,8 +67,8 @@ async function main (): Promise<void> {
       process.exit(signal === 'SIGINT' ? 130 : 143)
     }
     stopping = true
-    emulator.app.log.info({ signal }, 'shutting down')
-    emulator.close().then(() => process.exit(0), (error: unknown) => {
+    log(signal)
+    close().then(() => process.exit(0), (error: unknown) => {
       process.stderr.write(`kraken-emulator: shutdown failed: ${(error as Error).message}\n`)
       process.exit(1)
     })
@@ -71,7 +83,7 @@ function announce (config: Config, emulator: RunningEmulator): void {
   // the user's secret and never printed.
   const controlToken = emulator.app.kraken.control.generated ? emulator.controlToken : undefined
   if (config.printReady === 'json') {
-    process.stdout.write(JSON.stringify({ url, port, fingerprint, pid: process.pid, ...(httpPort !== undefined && { httpPort }), ...(controlToken !== undefined && { controlToken }) }) + '\n')
+    process.stdout.write(JSON.stringify({ schema: READY_SCHEMA, url, port, fingerprint, pid: process.pid, ...(httpPort !== undefined && { httpPort }), ...(controlToken !== undefined && { controlToken }) }) + '\n')
     return
   }
   // The default password is public (the integrator's guide prints it); a configured one is never shown.

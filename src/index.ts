@@ -30,3 +30,7 @@ export type { Services } from './services.ts'
 export { RequestExpectationError, type ExpectOptions } from './control/request-log-expect.ts'
 export type { RequestFilter, RequestLogEntry } from './control/request-log.ts'
 export type { Fault, FaultAction, FaultSpec } from './control/faults.ts'
+
+/** Many emulated Krakens from one process (README "A fleet"): each device's URL, reset, control token and clock. */
+export { startFleet, type FleetDeviceHandle, type FleetOptions, type RunningFleet } from './start-fleet.ts'
+export { FleetError } from './fleet/fleet-plan.ts'
