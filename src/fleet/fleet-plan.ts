@@ -7,7 +7,9 @@ import { compile, detailsOf } from '../kernel/validator.ts'
 import { generatedIdentity, type DeviceIdentity } from './device-identity.ts'
 
 /** A fleet option or file that cannot be served; the CLI prints it on one line and exits with 2. */
-export class FleetError extends Error {}
+export class FleetError extends Error {
+  override name = 'FleetError'
+}
 
 export type Addressing =
   | { kind: 'addresses', first: string }
