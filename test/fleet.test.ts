@@ -8,6 +8,7 @@ import { startFleet, type FleetDeviceHandle, type RunningFleet } from '../src/st
 import { startEmulator } from '../src/start-emulator.ts'
 import { parseShard, planFleet, FleetError } from '../src/fleet/fleet-plan.ts'
 import { resolveConfig } from '../src/config.ts'
+import type { TapTest } from './helpers/auth.ts'
 
 interface Answer { status: number, json: unknown, headers: Record<string, string | string[] | undefined> }
 
@@ -33,7 +34,7 @@ async function login (dispatcher: Dispatcher, device: FleetDeviceHandle): Promis
 }
 
 /** Each device answers with its own identity, at its own URL. */
-async function checkIdentities (t: Tap.Test, fleet: RunningFleet, dispatcher: Dispatcher): Promise<void> {
+async function checkIdentities (t: TapTest, fleet: RunningFleet, dispatcher: Dispatcher): Promise<void> {
   const serials = new Set<string>()
   const macs = new Set<string>()
   for (const device of fleet.devices) {
