@@ -60,7 +60,8 @@ export async function spawnServer (options: SpawnOptions): Promise<ServerProcess
     }, options.timeoutMs ?? 60_000)
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
-      const line = stdout.split('\n').find(l => l.trim().startsWith('{'))
+      // Whole lines only: a fleet's ready line is long and may arrive in several chunks.
+      const line = stdout.split('\n').slice(0, -1).find(l => l.trim().startsWith('{'))
       if (line === undefined) return
       clearTimeout(timer)
       try {
