@@ -126,7 +126,8 @@ t.test('the generated certificate is made once and served again on the next star
   const dir = await tempDir(t)
   const args = ['--in-memory', '--certs', path.join(dir, 'certs')]
   const first = await startCliJson(t, args)
-  t.same(Object.keys(first.ready).sort(), ['fingerprint', 'pid', 'port', 'url'], '--print-ready json: {url, port, fingerprint, pid}')
+  t.same(Object.keys(first.ready).sort(), ['fingerprint', 'pid', 'port', 'schema', 'url'], '--print-ready json: {schema, url, port, fingerprint, pid}')
+  t.equal((first.ready as unknown as { schema: number }).schema, 2, 'the ready line is schema 2')
   t.equal(first.ready.url, `https://127.0.0.1:${first.ready.port}`)
   t.equal(first.ready.pid, first.child.pid)
   const firstWire = await wireFingerprint(first.ready.port)

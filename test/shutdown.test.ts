@@ -107,7 +107,7 @@ async function refusedWithin (port: number, ms: number): Promise<boolean> {
 t.test('--print-ready json: one JSON line on stdout, logs on stderr', async t => {
   const dir = await tempDir(t)
   const emu = await start(t, dir, ['--log-level', 'info'])
-  t.same(Object.keys(emu.ready), ['url', 'port', 'fingerprint', 'pid'])
+  t.same(Object.keys(emu.ready), ['schema', 'url', 'port', 'fingerprint', 'pid'])
   t.equal(emu.ready.url, `https://127.0.0.1:${emu.ready.port}`)
   t.equal(emu.ready.pid, emu.child.pid, 'the pid of the emulator itself')
   t.equal(emu.ready.fingerprint, new X509Certificate(emu.ca).fingerprint256, 'the fingerprint of the certificate it serves')
