@@ -30,6 +30,7 @@ async function main (): Promise<void> {
   const config = parsed.config
   if (isFleet(config)) {
     const fleet = await runFleetCli(config, parsed.given)
+    warnAboutDefaults(config)
     onSignals(signal => fleet.app.log.info({ signal }, 'shutting down'), () => fleet.close())
     return
   }
