@@ -160,9 +160,10 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
   await scope.run(first, () => registerDevice(app, current, routeIndex, registry))
   // Registration ran once, as the first device: the hooks it added for "the" device are the
   // fleet's, each run as the device it is called for.
-  const { onReset, onBoot, hold } = first
+  const { onReset, onBoot, onTransition, hold } = first
   for (const { services } of devices) {
     services.onReset = onReset.map(hook => () => scope.run(services, hook))
+    services.onTransition = onTransition.map(hook => change => { scope.run(services, () => hook(change)) })
     services.onBoot = onBoot.map(hook => () => { scope.run(services, hook) })
     services.hold = hold === undefined ? undefined : uuid => scope.run(services, () => hold(uuid))
   }

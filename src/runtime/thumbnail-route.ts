@@ -7,6 +7,7 @@ import { errorResponses, guardedErrors } from '../kernel/schemas.ts'
 import type { RuntimeServices } from './runtime-types.ts'
 import { profileOf } from './stream-profile.ts'
 import { frameSizeOf, renderThumbnail, thumbnailSize, timecode } from './thumbnail.ts'
+import { deviceLocal } from '../kernel/device-local.ts'
 
 /** One image per stream and second of the device clock: fifty pages polling cost one render. */
 interface Cached { second: number, key: string, jpeg: Buffer }
@@ -16,9 +17,10 @@ interface Cached { second: number, key: string, jpeg: Buffer }
  * generated test pattern (running) or a grey "no signal" frame (any other status).
  */
 export function registerThumbnail (app: FastifyInstance, services: () => RuntimeServices, streams: Resource): void {
-  const cache = new Map<string, Cached>()
+  // One per device (a fleet app serves many, with the same uuids): see kernel/device-local.ts.
+  const cacheOf = deviceLocal((_s: RuntimeServices) => new Map<string, Cached>())
   // A reset may bring back other streams under the same uuids.
-  services().onReset.push(() => cache.clear())
+  services().onReset.push(() => { cacheOf(services()).clear() })
 
   app.get(`${itemRoute(streams)}/thumbnail`, {
     config: { roles: ALL_ROLES },
@@ -39,6 +41,7 @@ export function registerThumbnail (app: FastifyInstance, services: () => Runtime
   }, async function getStreamThumbnail (request: FastifyRequest, reply: FastifyReply) {
     const uuid = (request.params as Record<string, string>)[streams.paramName] ?? ''
     const { store, clock, runtime } = services()
+    const cache = cacheOf(services())
     const stream = store.get(streams.collection, uuid)
     if (stream === undefined) throw notFound(`stream '${uuid}'`)
     const now = clock.now()
