@@ -184,6 +184,20 @@ t.test('10 devices by host name on one address and port: TLS SNI, then Host', as
   })
   t.equal(unknown.status, 421, 'a name no device answers to: 421')
   t.match(JSON.parse(unknown.body), { error: { type: 'NotFound' } }, 'in the envelope')
+  // A container's HEALTHCHECK and Kubernetes' probes connect by IP and name no device: health answers.
+  const probe = (path: string, host: string) => new Promise<{ status: number, body: string }>((resolve, reject) => {
+    const req = https.request(`https://127.0.0.1:${port}${path}`, { rejectUnauthorized: false, servername: '', headers: { host }, agent: false }, res => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (c: string) => { body += c }).on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject).end()
+  })
+  const health = await probe('/_emulator/health', `10.0.0.7:${port}`)
+  t.equal(health.status, 200, 'a probe by IP gets the fleet\'s health')
+  t.match(JSON.parse(health.body), { status: 'ok' })
+  t.equal((await probe('/_emulator/health?x=1', `10.0.0.7:${port}`)).status, 200, 'with a query too')
+  t.equal((await probe('/_emulator/healthz', `10.0.0.7:${port}`)).status, 421, 'only the health route: anything else still needs a device name')
+  t.equal((await probe('/apis/v2/systeminfo', `10.0.0.7:${port}`)).status, 421)
 })
 
 t.test('a restart keeps every device its data; a device file is a single emulator\'s data file', async t => {

@@ -79,7 +79,9 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
 
   const app = await createFastify(config, registry, deps.logStream, {
     serverFactory: (handler) => https.createServer({ key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions, ...connectionTimeouts(config) }, (req: Tagged, res: ServerResponse) => {
-      const device = deviceOf(req)
+      // Probes (the image's HEALTHCHECK, Kubernetes' httpGet) connect by IP and cannot name a
+      // device: the fleet's health is answered as its first device's, which shares its process.
+      const device = deviceOf(req) ?? (isHealthProbe(req) ? devices[0]?.services : undefined)
       if (device === undefined) { misdirected(req, res); return }
       req[DEVICE] = device
       scope.run(device, () => handler(req, res))
@@ -211,6 +213,10 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
     await Promise.all(listeners.map(l => new Promise<void>(resolve => { if (l.listening) l.close(() => resolve()); else resolve() })))
   }
   return { app, devices, listen, closeListeners, runAs }
+}
+
+function isHealthProbe (req: IncomingMessage): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /^\/_emulator\/health\/?(\?|$)/.test(req.url ?? '')
 }
 
 /** A request for a name no device answers to (hostname mode): 421, in the envelope. */
