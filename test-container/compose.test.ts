@@ -3,11 +3,12 @@
 // first, its last) takes a login by name, on the port of its shard. Run by `npm run test:container`
 // after image.test.ts, which builds the image this file runs.
 import t from 'tap'
-import { createServer } from 'node:net'
+import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { Agent, request } from 'undici'
 import { parse } from 'yaml'
 import { run } from '../test/helpers/examples.ts'
-import { IMAGE, PREFIX, ROOT, Client, cleanUp, must, waitHealthy } from './podman.ts'
+import { IMAGE, PREFIX, ROOT, Client, cleanUp, freePort, must, podman, presentedCertificate, waitHealthy } from './podman.ts'
 
 t.setTimeout(900_000)
 
@@ -29,14 +30,6 @@ async function podmanCompose (args: readonly string[], env: NodeJS.ProcessEnv = 
   return await run('podman-compose', ['-p', PROJECT, '-f', COMPOSE, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeoutMs: 300_000 })
 }
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 async function fleet (): Promise<void> {
   const compose = parse(readFileSync(ROOT + COMPOSE, 'utf8'), { merge: true }) as { services: Record<string, { environment: Record<string, string> }> }
@@ -72,21 +65,34 @@ async function fleet (): Promise<void> {
       const size = Math.ceil(n / shards.length)
       const first = k * size + 1
       const last = Math.min(n, (k + 1) * size)
-      const ca = await must(['exec', await containerOf(service), 'cat', `${environment.KRAKEN_CERTS}/cert.pem`])
+      // The certificate the shard presents, checked against the fingerprint its ready line printed.
+      const logs = await podman(['logs', await containerOf(service)])
+      const announced = /certificate SHA-256: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})/.exec(logs.stdout)?.[1]
+      const nameOf = (device: number): string => (environment.KRAKEN_DEVICE_HOSTNAMES ?? '').replace('{i}', String(device))
+      const presented = await presentedCertificate('127.0.0.1', ports[k]!, nameOf(first))
+      t.equal(presented.fingerprint, announced, `${service}: the certificate is the one its ready line announced`)
+      const ca = presented.pem
       for (const device of [first, last]) {
-        const name = (environment.KRAKEN_DEVICE_HOSTNAMES ?? '').replace('{i}', String(device))
+        const name = nameOf(device)
         const client = new Client(`https://127.0.0.1:${ports[k]}`, ca, name)
         t.equal(await client.login('haiadmin', 'krakenapi', { host: name }), 204, `${service}: device ${device} (${name}) logs in`)
         const fleet = await client.call('GET', '/_emulator/fleet', { headers: { host: name, 'x-kraken-control-token': TOKEN } })
         t.equal(fleet.status, 200, `${service}: GET /_emulator/fleet`)
-        t.match(fleet.body, new RegExp(`\\b${first}\\b[\\s\\S]*\\b${last}\\b`), `${service} lists devices ${first}-${last}`)
+        const listed = JSON.parse(fleet.body) as { total?: number, devices?: Array<{ number: number }> }
+        t.equal(listed.total, n, 'of the whole fleet')
+        t.same(listed.devices?.map(d => d.number), Array.from({ length: last - first + 1 }, (_, i) => first + i), `${service} serves devices ${first}-${last}`)
         await client.close()
       }
+      // A device of another shard: this shard's certificate does not name it, and it is not served here.
       const other = k === 0 ? last + 1 : first - 1
-      const stranger = new Client(`https://127.0.0.1:${ports[k]}`, ca, 'localhost')
-      const name = (environment.KRAKEN_DEVICE_HOSTNAMES ?? '').replace('{i}', String(other))
-      t.not(await stranger.login('haiadmin', 'krakenapi', { host: name }), 204, `${service} does not serve device ${other}, another shard's`)
-      await stranger.close()
+      t.equal(new X509Certificate(ca).checkHost(nameOf(other)), undefined, `${service}: its certificate does not name device ${other}`)
+      const insecure = new Agent({ connect: { rejectUnauthorized: false } })
+      const res = await request(`https://127.0.0.1:${ports[k]}/apis/v2/login`, {
+        method: 'POST', dispatcher: insecure, headers: { host: nameOf(other), 'content-type': 'application/json' }, body: JSON.stringify({ username: 'haiadmin', password: 'krakenapi' })
+      })
+      await res.body.dump()
+      await insecure.close()
+      t.equal(res.statusCode, 421, `${service} does not serve device ${other}, another shard's: 421 Misdirected Request`)
     }
   })
 }

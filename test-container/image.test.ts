@@ -3,12 +3,15 @@
 // volume across a restart, makes no volume in memory mode, runs read-only with no capability, and
 // stops on SIGTERM in under 2 s. Run by `npm run test:container` (scripts/test-container.mjs).
 import t from 'tap'
-import { IMAGE, PREFIX, ROOT, Client, cleanUp, must, nodeImage, podman, published, waitHealthy } from './podman.ts'
+import { readFileSync } from 'node:fs'
+import { run as runCommand } from '../test/helpers/examples.ts'
+import { IMAGE, PREFIX, ROOT, Client, cleanUp, freePort, must, nodeImage, podman, published, waitHealthy } from './podman.ts'
 
 t.setTimeout(1_500_000)
 t.teardown(cleanUp)
 
 const TOKEN = 'container-test-token'
+
 const run = (name: string, args: string[], command: string[] = []): Promise<string> =>
   must(['run', '-d', '--name', `${PREFIX}-${name}`, '-p', '127.0.0.1::8443', '-e', `KRAKEN_CONTROL_TOKEN=${TOKEN}`, ...args, IMAGE, ...command])
 
@@ -120,4 +123,20 @@ t.test('SIGTERM stops it in under 2 s, exit 0', async t => {
   const took = Date.parse(state.FinishedAt) - sent
   t.comment(`SIGTERM to exit: ${took} ms (the container's FinishedAt)`)
   t.ok(took < 2000, `stopped in ${took} ms`)
+})
+
+t.test('the README\'s Docker commands, verbatim, with docker played by podman', async t => {
+  const readme = readFileSync(ROOT + 'README.md', 'utf8')
+  const chapter = readme.slice(readme.indexOf('## Docker\n'))
+  const block = /```sh\n([\s\S]*?)```/.exec(chapter)?.[1] ?? ''
+  t.match(block, /^docker build -t kraken-emulator \.$/m, 'the chapter\'s first block builds and runs the image')
+  const port = await freePort()
+  const result = await runCommand('bash', ['-c', `source test-container/docker-shim.sh\n${block}`], {
+    cwd: ROOT, timeoutMs: 900_000,
+    env: { ...process.env, NAME: `${PREFIX}-readme`, TAG: `${IMAGE}-readme`, PORT: String(port), NODE_IMAGE: nodeImage() }
+  })
+  t.equal(result.code, 0, result.stderr.split('\n').slice(-10).join('\n'))
+  t.match(result.stdout, /^HTTP\/[\d.]+ 204/m, 'the login answers 204, over TLS verified against the container\'s certificate')
+  t.match(result.stdout, /^set-cookie: id=/im, 'with the session cookie')
+  await podman(['rmi', '-f', `${IMAGE}-readme`])
 })

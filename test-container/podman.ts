@@ -2,6 +2,9 @@
 // (Debian's, installed with the base image by ../shared/tools/node-base-image.sh). Every container
 // and volume a test makes carries PREFIX in its name, so its teardown removes exactly those.
 import { readFileSync } from 'node:fs'
+import { X509Certificate } from 'node:crypto'
+import { createServer } from 'node:net'
+import { connect } from 'node:tls'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request } from 'undici'
 import { ROOT, run, type RunResult } from '../test/helpers/examples.ts'
@@ -93,4 +96,27 @@ export async function cleanUp (): Promise<void> {
   if (containers.length > 0) await must(['rm', '-f', '-t', '0', ...containers])
   const volumes = (await must(['volume', 'ls', '--format', '{{.Name}}', '--filter', `name=^${PREFIX}`])).split('\n').filter(Boolean)
   if (volumes.length > 0) await must(['volume', 'rm', '-f', ...volumes])
+}
+
+/** A port free on 127.0.0.1 now (the kernel's pick), for podman to publish on. */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** The certificate a TLS server presents for `servername`, as PEM (trust on first use: check its fingerprint). */
+export async function presentedCertificate (host: string, port: number, servername: string): Promise<{ pem: string, fingerprint: string }> {
+  return await new Promise((resolve, reject) => {
+    const socket = connect({ host, port, servername, rejectUnauthorized: false }, () => {
+      const raw = socket.getPeerCertificate().raw
+      socket.end()
+      const cert = new X509Certificate(raw)
+      resolve({ pem: cert.toString(), fingerprint: cert.fingerprint256 })
+    })
+    socket.once('error', reject)
+  })
 }
