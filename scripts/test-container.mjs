@@ -14,7 +14,17 @@ if (engine.error !== undefined || engine.status !== 0) {
   process.exit(0)
 }
 console.log(`test:container: ${engine.stdout.trim()}`)
-// One file at a time: the image test builds the image the compose test runs.
+
+// In this order, one at a time: the image test builds the image the Compose test runs.
 const files = process.argv.length > 2 ? process.argv.slice(2) : ['test-container/image.test.ts', 'test-container/compose.test.ts']
-const tap = spawn('npx', ['tap', '--jobs=1', '--timeout=1800', ...files], { cwd: ROOT, stdio: 'inherit' })
-tap.once('close', code => process.exit(code ?? 1))
+let failed = 0
+for (const file of files) {
+  const code = await new Promise(resolve => {
+    const tap = spawn('npx', ['tap', '--timeout=1800', file], { cwd: ROOT, stdio: 'inherit' })
+    tap.once('error', error => { console.error(`${file}: ${error.message}`); resolve(1) })
+    tap.once('close', resolve)
+  })
+  if (code !== 0) failed++
+}
+console.log(`\ntest:container: ${files.length - failed} of ${files.length} files passed`)
+process.exit(failed > 0 ? 1 : 0)

@@ -27,7 +27,9 @@ t.test('the image builds offline from the local base image', async t => {
   const config = JSON.parse(await must(['image', 'inspect', '--format', '{{json .Config}}', IMAGE])) as {
     User?: string, Volumes?: Record<string, unknown> | null, Env?: string[], Labels?: Record<string, string>
   }
-  const health = JSON.parse(await must(['image', 'inspect', '--format', '{{json .Healthcheck}}', IMAGE])) as { Test?: string[], Interval?: number } | null
+  // podman 4.3 has the health check beside Config, not in it (and no template field for it).
+  const [inspected] = JSON.parse(await must(['image', 'inspect', IMAGE])) as Array<{ Healthcheck?: { Test?: string[], Interval?: number } }>
+  const health = inspected?.Healthcheck
   t.equal(config.User, '1000:1000', 'a numeric user and group')
   t.same(Object.keys(config.Volumes ?? {}), [], 'no VOLUME: no anonymous volume per container')
   t.ok(config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production')
@@ -135,7 +137,8 @@ t.test('the README\'s Docker commands, verbatim, with docker played by podman', 
     cwd: ROOT, timeoutMs: 900_000,
     env: { ...process.env, NAME: `${PREFIX}-readme`, TAG: `${IMAGE}-readme`, PORT: String(port), NODE_IMAGE: nodeImage() }
   })
-  t.equal(result.code, 0, result.stderr.split('\n').slice(-10).join('\n'))
+  if (result.code !== 0) t.comment(result.stderr.split('\n').slice(-10).join('\n'))
+  t.equal(result.code, 0, 'the block ran to its end')
   t.match(result.stdout, /^HTTP\/[\d.]+ 204/m, 'the login answers 204, over TLS verified against the container\'s certificate')
   t.match(result.stdout, /^set-cookie: id=/im, 'with the session cookie')
   await podman(['rmi', '-f', `${IMAGE}-readme`])
