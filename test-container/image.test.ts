@@ -33,6 +33,7 @@ t.test('the image builds offline from the local base image', async t => {
   t.equal(config.User, '1000:1000', 'a numeric user and group')
   t.same(Object.keys(config.Volumes ?? {}), [], 'no VOLUME: no anonymous volume per container')
   t.ok(config.Env?.includes('NODE_ENV=production'), 'NODE_ENV=production')
+  t.ok(config.Env?.includes('MALLOC_ARENA_MAX=2'), 'MALLOC_ARENA_MAX=2')
   t.match(health?.Test?.join(' '), /_emulator\/health/, 'the HEALTHCHECK survived the build (--format docker)')
   t.equal(health?.Interval, 5e9, 'probed every 5 s, so healthy soon after the start')
   t.equal(config.Labels?.['org.opencontainers.image.title'], 'kraken-emulator', 'OCI labels')

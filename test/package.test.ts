@@ -50,6 +50,7 @@ t.test('the Dockerfile mirrors the install and start commands', async t => {
   t.match(dockerfile, /^EXPOSE 8443$/m)
   t.notMatch(dockerfile, /^VOLUME/m, 'no VOLUME: it leaves an anonymous volume behind every container')
   t.match(dockerfile, /^ENV NODE_ENV=production /m)
+  t.match(dockerfile, /^ {4}MALLOC_ARENA_MAX=2 \\$/m, 'the allocator setting the footprint issue chose')
   const labels = Object.fromEntries([...dockerfile.matchAll(/org\.opencontainers\.image\.(\w+(?:\.\w+)?)="([^"]*)"/g)].map(m => [m[1]!, m[2]!]))
   t.match(labels, { title: pkg.name, description: pkg.description, version: pkg.version, licenses: pkg.license, 'base.name': '${NODE_IMAGE}' }, 'OCI labels from package.json')
   t.match(dockerfile, /^STOPSIGNAL SIGTERM$/m)
