@@ -60,15 +60,15 @@ t.test('healthy, serves a login, runs as a numeric non-root user', async t => {
 t.test('the data survives a restart on a volume, and a new container on that volume', async t => {
   const name = `${PREFIX}-main`
   let client = await Client.of(name)
-  t.equal(await client.login(), 204)
+  t.equal(await client.login(), 204, 'login')
   const created = await client.call('POST', '/apis/v2/inputs', { body: { name: 'kept-input', protocol: 'ts_udp', url: 'udp://239.1.1.9:5000' } })
-  t.equal(created.status, 201, created.body)
+  t.equal(created.status, 201, `an input created (POST /apis/v2/inputs) ${created.status === 201 ? '' : created.body}`)
   await client.close()
 
   await must(['restart', '-t', '10', name])
   await waitHealthy(name)
   client = await Client.of(name)
-  t.equal(await client.login(), 204)
+  t.equal(await client.login(), 204, 'login')
   t.match((await client.call('GET', '/apis/v2/inputs')).body, /kept-input/, 'after podman restart')
   await client.close()
 
@@ -78,7 +78,7 @@ t.test('the data survives a restart on a volume, and a new container on that vol
   await waitHealthy(second)
   client = await Client.of(second)
   t.teardown(() => client.close())
-  t.equal(await client.login(), 204)
+  t.equal(await client.login(), 204, 'login')
   t.match((await client.call('GET', '/apis/v2/inputs')).body, /kept-input/, 'in a new container on the same volume')
   const reset = await client.call('POST', '/_emulator/reset')
   t.equal(reset.status, 401, 'the control routes want the token')
@@ -94,7 +94,7 @@ t.test('an in-memory container creates no volume', async t => {
   await waitHealthy(name)
   const client = await Client.of(name)
   t.teardown(() => client.close())
-  t.equal(await client.login(), 204)
+  t.equal(await client.login(), 204, 'login')
   t.same(JSON.parse(await must(['inspect', '--format', '{{json .Mounts}}', name])), [], 'no mount at all')
   await must(['rm', '-f', '-t', '10', name])
   t.equal(await must(['volume', 'ls', '-q']), before, 'no volume created, none left behind')
@@ -109,7 +109,7 @@ t.test('--read-only --cap-drop=ALL works', async t => {
   t.match(await must(['exec', name, 'cat', '/proc/1/status']), /^CapEff:\t0000000000000000$/m, 'no effective capability')
   const client = await Client.of(name)
   t.teardown(() => client.close())
-  t.equal(await client.login(), 204)
+  t.equal(await client.login(), 204, 'login')
   const created = await client.call('POST', '/apis/v2/inputs', { body: { name: 'read-only-root', protocol: 'ts_udp', url: 'udp://239.1.1.8:5000' } })
   t.equal(created.status, 201, 'writes go to the data volume')
 })
@@ -117,7 +117,7 @@ t.test('--read-only --cap-drop=ALL works', async t => {
 t.test('SIGTERM stops it in under 2 s, exit 0', async t => {
   const name = `${PREFIX}-second`
   const address = await published(name)
-  t.ok(address)
+  t.ok(address, `running, published on ${address}`)
   const sent = Date.now()
   await must(['kill', '--signal', 'TERM', name])
   await must(['wait', name], 30_000)
