@@ -93,6 +93,13 @@ t.test('Compose: one container per shard, each with its own volume, together eve
     t.ok(beyond.replace(/\s+/g, ' ').includes(`shard-${k} on host port ${port} (devices ${first}-${last})`), `the README's shard-${k}: port ${port}, devices ${first}-${last}`)
   }
   t.match(beyond, /docker compose -f deploy\/compose\.yaml up -d/)
+  const connect = /--connect-to (\S+):443:127\.0\.0\.1:(\d+) -k https:\/\/(\S+?)\//.exec(beyond)
+  const n = Number([...devices][0])
+  const shardOf = (device: number): number => Math.floor((device - 1) / Math.ceil(n / count))
+  const exampleDevice = Number(/^kraken-(\d+)\.lab$/.exec(connect?.[1] ?? '')?.[1])
+  const [, exampleShard] = services[shardOf(exampleDevice)] ?? []
+  t.equal(connect?.[3], connect?.[1], 'the README\'s curl example connects to the name it asks for')
+  t.equal(connect?.[2], /:-(\d+)\}:\d+$/.exec(exampleShard?.ports[0] ?? '')?.[1], `and device ${exampleDevice} is on the port of the shard that serves it`)
 })
 
 interface Manifest { apiVersion: string, kind: string, metadata: { name: string, labels?: Record<string, string> }, spec: Record<string, unknown> }
