@@ -17,8 +17,9 @@ import { preparedPackage, type PackInfo } from './helpers/prepared.ts'
 // npm pack compiles the whole project; on a busy 2-core machine that alone can take a minute.
 t.setTimeout(600_000)
 
-const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name: string, version: string, description: string, license: string, bin: Record<string, string>, files: string[] }
+const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>, name: string, version: string, description: string, license: string, bin: Record<string, string>, files: string[] }
 const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8')
+const pkgScripts = pkg.scripts
 const dockerDoc = await readFile(join(ROOT, 'docs/docker.md'), 'utf8')
 
 /** Every KRAKEN_* variable the CLI reads, from its own --help. */
@@ -36,7 +37,10 @@ t.test('the Dockerfile mirrors the install and start commands', async t => {
   t.ok(dockerfile.indexOf('ARG NODE_IMAGE=') < dockerfile.indexOf('FROM '), 'declared before the first FROM, so both stages see it')
   t.notMatch(dockerfile, /^# syntax=/m, 'no syntax line: BuildKit would fetch a frontend from a registry')
   t.match(dockerfile, /^RUN npm ci --ignore-scripts/m, 'build stage: npm ci, as the README installs')
-  t.match(dockerfile, /^RUN npm run build -- --sourceMap false --declaration false$/m, 'build stage: the package\'s own build script, no maps or declarations')
+  t.match(dockerfile, /^RUN npm run build && find dist \\\( -name '\*\.map' -o -name '\*\.d\.ts' \\\) -delete$/m, 'build stage: the package\'s own build script, then no maps or declarations')
+  for (const [, file] of (pkgScripts.build ?? '').matchAll(/node (scripts\/\S+)/g)) {
+    t.match(dockerfile, new RegExp(`^COPY ${file} \\./${file}$`, 'm'), `the build stage has ${file}, which npm run build runs`)
+  }
   t.match(await readFile(join(ROOT, 'README.md'), 'utf8'), /npm ci/, 'the README installs with npm ci too')
   t.match(dockerfile, /^RUN npm ci --omit=dev/m, 'runtime stage: production dependencies only')
   t.match(dockerfile, new RegExp(`^ENTRYPOINT \\["node", "/app/${pkg.bin['kraken-emulator']}"\\]$`, 'm'), 'starts the package\'s bin')
