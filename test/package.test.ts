@@ -17,8 +17,9 @@ import { preparedPackage, type PackInfo } from './helpers/prepared.ts'
 // npm pack compiles the whole project; on a busy 2-core machine that alone can take a minute.
 t.setTimeout(600_000)
 
-const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { name: string, version: string, bin: Record<string, string>, files: string[] }
+const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>, name: string, version: string, description: string, license: string, bin: Record<string, string>, files: string[] }
 const dockerfile = await readFile(join(ROOT, 'Dockerfile'), 'utf8')
+const pkgScripts = pkg.scripts
 const dockerDoc = await readFile(join(ROOT, 'docs/docker.md'), 'utf8')
 
 /** Every KRAKEN_* variable the CLI reads, from its own --help. */
@@ -30,9 +31,16 @@ function optionVariables (): string[] {
 
 t.test('the Dockerfile mirrors the install and start commands', async t => {
   const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map(m => m[1])
-  t.same(stages, ['node:22-slim', 'node:22-slim'], 'multi-stage, Node 22 slim')
+  t.same(stages, ['${NODE_IMAGE}', '${NODE_IMAGE}'], 'multi-stage, both on the one NODE_IMAGE argument')
+  const base = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1] ?? ''
+  t.match(base, /^node:22\.\d+\.\d+-slim(@sha256:[0-9a-f]{64})?$/, 'it defaults to a Node 22 slim version tag (a digest may pin it)')
+  t.ok(dockerfile.indexOf('ARG NODE_IMAGE=') < dockerfile.indexOf('FROM '), 'declared before the first FROM, so both stages see it')
+  t.notMatch(dockerfile, /^# syntax=/m, 'no syntax line: BuildKit would fetch a frontend from a registry')
   t.match(dockerfile, /^RUN npm ci --ignore-scripts/m, 'build stage: npm ci, as the README installs')
-  t.match(dockerfile, /^RUN npm run build$/m, 'build stage: the package\'s own build script')
+  t.match(dockerfile, /^RUN npm run build && find dist \\\( -name '\*\.map' -o -name '\*\.d\.ts' \\\) -delete$/m, 'build stage: the package\'s own build script, then no maps or declarations')
+  for (const [, file] of (pkgScripts.build ?? '').matchAll(/node (scripts\/\S+)/g)) {
+    t.match(dockerfile, new RegExp(`^COPY ${file} \\./${file}$`, 'm'), `the build stage has ${file}, which npm run build runs`)
+  }
   t.match(await readFile(join(ROOT, 'README.md'), 'utf8'), /npm ci/, 'the README installs with npm ci too')
   t.match(dockerfile, /^RUN npm ci --omit=dev/m, 'runtime stage: production dependencies only')
   t.match(dockerfile, new RegExp(`^ENTRYPOINT \\["node", "/app/${pkg.bin['kraken-emulator']}"\\]$`, 'm'), 'starts the package\'s bin')
@@ -41,10 +49,14 @@ t.test('the Dockerfile mirrors the install and start commands', async t => {
   }
   const lines = dockerfile.split('\n')
   const user = lines.findIndex(l => /^USER /.test(l))
-  t.equal(lines[user], 'USER node', 'an unprivileged user')
+  t.equal(lines[user], 'USER 1000:1000', 'an unprivileged user, numeric (runAsNonRoot can verify it)')
   t.ok(user < lines.findIndex(l => l.startsWith('ENTRYPOINT')), 'set before the entrypoint')
   t.match(dockerfile, /^EXPOSE 8443$/m)
-  t.match(dockerfile, /^VOLUME \["\/data", "\/certs"\]$/m)
+  t.notMatch(dockerfile, /^VOLUME/m, 'no VOLUME: it leaves an anonymous volume behind every container')
+  t.match(dockerfile, /^ENV NODE_ENV=production /m)
+  t.match(dockerfile, /^ {4}MALLOC_ARENA_MAX=2 \\$/m, 'the allocator setting the footprint issue chose')
+  const labels = Object.fromEntries([...dockerfile.matchAll(/org\.opencontainers\.image\.(\w+(?:\.\w+)?)="([^"]*)"/g)].map(m => [m[1]!, m[2]!]))
+  t.match(labels, { title: pkg.name, description: pkg.description, version: pkg.version, licenses: pkg.license, 'base.name': '${NODE_IMAGE}' }, 'OCI labels from package.json')
   t.match(dockerfile, /^STOPSIGNAL SIGTERM$/m)
 
   // Every COPY source must pass the allow-list of .dockerignore, or the build would fail.
@@ -64,6 +76,8 @@ t.test('the image configuration: every option has its variable, the image values
   }
   const env = Object.fromEntries([...dockerfile.matchAll(/(KRAKEN_[A-Z_]+)=(\S+)/g)].map(m => [m[1]!, m[2]!]))
   t.same(Object.keys(env).sort(), ['KRAKEN_CERTS', 'KRAKEN_DATA', 'KRAKEN_HOST', 'KRAKEN_PORT'])
+  t.match(dockerfile, /^HEALTHCHECK --interval=5s /m, 'probed every 5 s: healthy about 5 s after the start, not 15')
+  t.notMatch(dockerfile, /^HEALTHCHECK .*--start-interval/m, 'Docker 20.10 and podman 4.3 refuse --start-interval')
   const parsed = loadConfig([], env)
   t.equal(parsed.kind, 'config')
   if (parsed.kind === 'config') t.match(parsed.config, { host: '0.0.0.0', port: 8443, data: '/data/kraken.json', certs: '/certs' })
