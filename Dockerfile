@@ -2,7 +2,7 @@
 # kraken-emulator in a container (docs/docker.md). It mirrors the README's install and start:
 #   npm ci, npm run build, then node dist/cli.js
 # with the production dependencies only in the final image. Nothing is fetched at start: the
-# fixtures, the Swagger UI assets and the certificate generation are all local.
+# fixtures, the Swagger UI assets, the live page (web/) and the certificate generation are all local.
 
 # ---- build: install everything, compile TypeScript to dist/
 FROM node:22-slim AS build
@@ -21,6 +21,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY fixtures ./fixtures
 COPY scenarios ./scenarios
+COPY web ./web
 
 # State and TLS material live on volumes, writable by the unprivileged `node` user (uid 1000).
 RUN mkdir -p /data /certs && chown node:node /data /certs
