@@ -408,14 +408,16 @@ async function refreshThumbnail (uuid, entry) {
 function addFeed (entry, newest) {
   const feed = el('feed')
   const item = document.createElement('li')
-  const who = entry.user ?? (entry.role === null ? 'no session' : `an ${entry.role === 'Administrator' || entry.role === 'Operator' ? entry.role : 'account'}`)
+  const who = entry.user === null
+    ? (entry.role === null ? 'not signed in' : `another ${entry.role}`)
+    : `by ${entry.user}`
   const status = entry.status === null ? 'no answer' : String(entry.status)
   item.append(
     span('f-time', new Date(entry.at).toISOString().slice(11, 19)),
     span('f-method', entry.method),
     span('f-path', entry.path),
     span(`f-status ${entry.status !== null && entry.status < 400 ? 'ok' : 'bad'}`, status),
-    span('f-user', `by ${who}`)
+    span('f-user', who)
   )
   if (newest) feed.prepend(item)
   else feed.append(item)
@@ -448,9 +450,9 @@ function push (series, value) {
 function spark (svg, series, top) {
   if (svg === null) return
   const max = top ?? Math.max(1, ...series)
-  const step = 120 / (HISTORY - 1)
-  const offset = HISTORY - series.length
-  const points = series.map((v, i) => `${((offset + i) * step).toFixed(1)},${(23 - (v / max) * 22).toFixed(1)}`).join(' ')
+  // The history so far fills the width: a page opened a moment ago has a line too.
+  const step = 120 / Math.max(1, series.length - 1)
+  const points = series.map((v, i) => `${(i * step).toFixed(1)},${(23 - (v / max) * 22).toFixed(1)}`).join(' ')
   let line = svg.querySelector('polyline')
   if (line === null) {
     line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline')
