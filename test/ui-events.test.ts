@@ -156,9 +156,11 @@ t.test('the journal feed: other clients\' requests, filtered by what the viewer 
   const taken = async (stream: EventStream) => {
     const out: Array<{ path: string, user: string | null, role: string | null }> = []
     for (;;) {
-      const entry = (await stream.next('journal')).data as { path: string, user: string | null, role: string | null }
-      if (entry.path === '/apis/v2/systeminfo') return out
-      out.push(entry)
+      const batch = (await stream.next('journal')).data as { entries: Array<{ path: string, user: string | null, role: string | null }> }
+      for (const entry of batch.entries) {
+        if (entry.path === '/apis/v2/systeminfo') return out
+        out.push(entry)
+      }
     }
   }
   const seenByViewer = await taken(asViewer)

@@ -144,7 +144,7 @@ function goLive () {
   on('created', changed)
   on('changed', changed)
   on('deleted', deleted)
-  on('journal', entry => addFeed(entry, true))
+  on('journal', batch => { for (const entry of batch.entries) addFeed(entry, true) })
   on('scenario', renderScenario)
   on('end', data => showLogin(END_MESSAGES[/** @type {keyof END_MESSAGES} */ (data.reason)] ?? `The session ended (${String(data.reason)}).`))
   events.addEventListener('error', () => {

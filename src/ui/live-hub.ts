@@ -11,6 +11,13 @@ import { WATCHED, deviceStats, deviceView, streamStats, viewOf, type Watched } f
 export const TICK_MS = 1000
 /** Journal entries a (re)connecting page gets with the state. */
 export const JOURNAL_BACKLOG = 50
+/**
+ * New journal entries go out in batches, at most this often (ms) and this many at a time (the
+ * newest; the others are counted as skipped): a page cannot show thousands of requests a second,
+ * and one write per page per request would make the pages cost the API under load.
+ */
+export const JOURNAL_FLUSH_MS = 200
+export const JOURNAL_BATCH = 100
 
 /**
  * Scenario progress as the page shows it. [scenario] The scenario player (issue 17's other half)
@@ -39,6 +46,9 @@ export class LiveHub {
   private states = new Map<string, string>()
   private checkQueued = false
   private lastScenario: ScenarioProgress | undefined
+  private pending: StoredEntry[] = []
+  private skipped = 0
+  private flushTimer: NodeJS.Timeout | undefined
 
   constructor (private readonly services: () => Services) {
     this.journal = new JournalFilter(services().registry)
@@ -129,6 +139,10 @@ export class LiveHub {
     this.unsubscribe = []
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    this.pending = []
+    this.skipped = 0
     this.lists.clear()
     this.items.clear()
     this.states.clear()
@@ -161,9 +175,34 @@ export class LiveHub {
   }
 
   private journalEntry (entry: StoredEntry): void {
+    this.pending.push(entry)
+    if (this.pending.length > JOURNAL_BATCH) {
+      this.pending.shift()
+      this.skipped++
+    }
+    if (this.flushTimer !== undefined) return
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined
+      this.flushJournal()
+    }, JOURNAL_FLUSH_MS)
+    this.flushTimer.unref()
+  }
+
+  /** One `journal` event per page with the entries it may see; pages of one account and role share the work. */
+  private flushJournal (): void {
+    const entries = this.pending
+    const skipped = this.skipped
+    this.pending = []
+    this.skipped = 0
+    const batches = new Map<string, string | undefined>()
     for (const client of this.clients) {
-      const view = this.journal.view(entry, client.viewer)
-      if (view !== undefined) client.send('journal', JSON.stringify(view))
+      const key = `${client.viewer.role}\n${client.viewer.username}`
+      if (!batches.has(key)) {
+        const views = entries.flatMap(entry => this.journal.view(entry, client.viewer) ?? [])
+        batches.set(key, views.length === 0 && skipped === 0 ? undefined : JSON.stringify({ entries: views, skipped }))
+      }
+      const batch = batches.get(key)
+      if (batch !== undefined) client.send('journal', batch)
     }
   }
 
