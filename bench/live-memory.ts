@@ -19,12 +19,13 @@ export async function liveHeap (pages: number): Promise<{ before: number, open: 
   const emu = await startEmulator({ port: 0, inMemory: true, logLevel: 'silent' })
   const client = new BenchClient(emu.certificate)
   try {
-    // Sessions and a first stream opened and closed before the baseline, so the figures compare pages only.
-    const warm = await openLivePages(client, emu.certificate, emu.url, 1)
+    // The sessions and a first page opened and closed before the baseline, so the figures compare pages only.
+    const cookies = await client.sessions(emu.url, pages)
+    const warm = await openLivePages(emu.certificate, emu.url, cookies.slice(0, 1))
     await warm.close()
     while (emu.app.liveHub.size > 0) await new Promise(resolve => setImmediate(resolve))
     const before = heapMb()
-    const open = await openLivePages(client, emu.certificate, emu.url, pages)
+    const open = await openLivePages(emu.certificate, emu.url, cookies)
     while (open.bytes() === 0) await new Promise(resolve => setTimeout(resolve, 10))
     const withPages = heapMb()
     await open.close()

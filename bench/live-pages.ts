@@ -1,7 +1,6 @@
-// Opens `count` live pages' event streams (GET /ui/events, one session each) and reads them to
-// the end, counting bytes: what 50 projectors showing the live page cost the emulator.
+// Opens live pages' event streams (GET /ui/events, one session each) and reads them to the end,
+// counting bytes: what 50 projectors showing the live page cost the emulator.
 import { Agent, request } from 'undici'
-import type { BenchClient } from './http.ts'
 
 export interface LivePages {
   /** Event-stream bytes received so far, summed over the pages. */
@@ -9,13 +8,15 @@ export interface LivePages {
   close: () => Promise<void>
 }
 
-export async function openLivePages (client: BenchClient, ca: string, base: string, count: number): Promise<LivePages> {
-  const cookies = await client.sessions(base, count)
-  const agent = new Agent({ connect: { ca, servername: 'localhost' }, connections: count })
-  const controller = new AbortController()
+/** One page per cookie (`id=<session>`). */
+export async function openLivePages (ca: string, base: string, cookies: readonly string[]): Promise<LivePages> {
+  const agent = new Agent({ connect: { ca, servername: 'localhost' }, connections: cookies.length })
+  const controllers: AbortController[] = []
   let bytes = 0
   const done: Array<Promise<void>> = []
   for (const cookie of cookies) {
+    const controller = new AbortController()
+    controllers.push(controller)
     const res = await request(`${base}/ui/events`, { headers: { cookie }, dispatcher: agent, signal: controller.signal })
     if (res.statusCode !== 200) throw new Error(`/ui/events answered ${res.statusCode}: ${await res.body.text()}`)
     done.push(new Promise<void>(resolve => {
@@ -28,7 +29,7 @@ export async function openLivePages (client: BenchClient, ca: string, base: stri
   return {
     bytes: () => bytes,
     close: async () => {
-      controller.abort()
+      for (const controller of controllers) controller.abort()
       await Promise.all(done)
       await agent.close()
     }

@@ -385,6 +385,7 @@ async function benchLiveSize (ws: Workspace, streams: number, options: Options):
   const emulator = await startEmulator(ws, data)
   try {
     const cookies = await client.sessions(emulator.ready.url, options.connections)
+    const pageCookies = await client.sessions(emulator.ready.url, LIVE_PAGES)
     const scenario: Scenario = { name: 'GET item', method: 'GET', path: `/apis/v2/streams/stream-${seeded.streamIds[0]!}` }
     const base = { url: emulator.ready.url, cookies }
     const kinds: LiveKind[] = ['no pages', 'pages open']
@@ -394,7 +395,7 @@ async function benchLiveSize (ws: Workspace, streams: number, options: Options):
     await measure(scenario, { ...base, durationS: options.warmupS })
     for (let round = 0; round < options.rounds * 2; round++) {
       const kind = kinds[(round + Math.floor(round / 2)) % 2]!
-      const pages = kind === 'pages open' ? await openLivePages(client, ws.ca, emulator.ready.url, LIVE_PAGES) : undefined
+      const pages = kind === 'pages open' ? await openLivePages(ws.ca, emulator.ready.url, pageCookies) : undefined
       const bytesBefore = pages?.bytes() ?? 0
       const cpuBefore = await cpuMsOf(emulator.ready.pid)
       const m = await measure(scenario, { ...base, durationS: options.durationS })

@@ -16,8 +16,8 @@ export const JOURNAL_BACKLOG = 50
  * newest; the others are counted as skipped): a page cannot show thousands of requests a second,
  * and one write per page per request would make the pages cost the API under load.
  */
-export const JOURNAL_FLUSH_MS = 200
-export const JOURNAL_BATCH = 100
+export const JOURNAL_FLUSH_MS = 500
+export const JOURNAL_BATCH = 25
 
 /**
  * Scenario progress as the page shows it. [scenario] The scenario player (issue 17's other half)
