@@ -80,6 +80,11 @@ t.test('the live page', { skip }, async t => {
     // Figures arrive with the next second's statistics.
     await card(operator, watched).locator('.s-bitrate', { hasText: /Mb\/s/ }).waitFor()
     t.pass('with its bitrate')
+    const picture = card(operator, watched).locator('img.thumb')
+    await picture.waitFor({ state: 'visible' })
+    t.match(await picture.getAttribute('src'), /^blob:/, 'and its picture (the thumbnail route, fetched by the page)')
+    await operator.waitForFunction(`(() => { const i = document.querySelector('li.card[data-uuid="${watched.uuid}"] img.thumb'); return i !== null && i.complete && i.naturalWidth > 0 })()`)
+    t.pass('decoded: a real image')
   })
 
   await t.test('a device event: error and its reason', async t => {

@@ -199,6 +199,23 @@ t.test('the stream says why it ends and closes: logout, timeout, reboot, reset',
   t.equal(emu.app.liveHub.size, 0, 'no stream is left open')
 })
 
+t.test('a scenario\'s progress: its start, each step, its end', async t => {
+  const { emu, clock } = await manual(t)
+  const admin = await loginHttps(emu)
+  const stream = closeAfter(t, await openEvents(emu, admin))
+  t.equal(((await stream.next('state')).data as State).scenario, null, 'none played yet')
+  const started = await send(emu, 'POST', '/_emulator/scenarios', { body: { name: 'outage-recovery' } })
+  t.equal(started.status, 202, started.text)
+  t.match((await stream.next('scenario')).data, { name: 'outage-recovery', step: 0, state: 'running' }, 'its start')
+  await clock(60_000)
+  const step = (await stream.next('scenario', d => d.step > 0)).data as { step: number, steps: number, elapsedMs: number, durationMs: number }
+  t.ok(step.step > 0 && step.steps > step.step && step.durationMs > 0, `a step: ${step.step} of ${step.steps}`)
+  await clock(240_000)
+  t.match((await stream.next('scenario', d => d.state !== 'running')).data, { name: 'outage-recovery', state: 'finished' }, 'its end')
+  const late = closeAfter(t, await openEvents(emu, admin))
+  t.match(((await late.next('state')).data as State).scenario, { name: 'outage-recovery', state: 'finished' }, 'a page that connects later sees it in the state')
+})
+
 t.test('a reconnecting page gets the current state first; closing streams leaves nothing behind', async t => {
   const { emu, clock } = await manual(t)
   const admin = await loginHttps(emu)

@@ -246,7 +246,7 @@ function deleted (change) {
   cards.delete(change.uuid)
 }
 
-/** [scenario] A scenario's progress (null: none plays). @param {any} progress */
+/** A scenario's progress (null: none played since the last reset). @param {any} progress */
 function renderScenario (progress) {
   const panel = el('scenario')
   panel.hidden = progress === null || progress === undefined
@@ -255,7 +255,7 @@ function renderScenario (progress) {
   el('scenario-step').textContent = `step ${progress.step} of ${progress.steps}`
   const bar = /** @type {HTMLProgressElement} */ (el('scenario-progress'))
   bar.value = progress.durationMs > 0 ? Math.min(1, progress.elapsedMs / progress.durationMs) : 0
-  el('scenario-state').textContent = progress.state
+  el('scenario-state').textContent = progress.last === undefined ? progress.state : `${progress.state}: ${progress.last}`
 }
 
 // ---- stream cards -------------------------------------------------------------------------------

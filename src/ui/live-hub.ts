@@ -20,12 +20,6 @@ export const JOURNAL_FLUSH_MS = 500
 export const JOURNAL_BATCH = 25
 
 /**
- * Scenario progress as the page shows it. [scenario] The scenario player (issue 17's other half)
- * publishes through `LiveHub.scenario()`; until it is wired, the page's scenario panel stays hidden.
- */
-export interface ScenarioProgress { name: string, step: number, steps: number, elapsedMs: number, durationMs: number, state: string }
-
-/**
  * The live page's event streams of one emulator. Each client gets the whole state first, then
  * what changes: stream transitions as they happen (also each step of one clock move), objects
  * created, changed and deleted, journal entries it may read, statistics once a second, and, when
@@ -45,7 +39,6 @@ export class LiveHub {
   /** The status and sub_status last sent per stream, so a transition is sent once. */
   private states = new Map<string, string>()
   private checkQueued = false
-  private lastScenario: ScenarioProgress | undefined
   private pending: StoredEntry[] = []
   private skipped = 0
   private flushTimer: NodeJS.Timeout | undefined
@@ -66,15 +59,6 @@ export class LiveHub {
     client.body.write(`retry: 2000\n\n`)
     client.send('state', JSON.stringify(this.state(viewer)))
     return client
-  }
-
-  /**
-   * [scenario] Pushes a scenario's progress (`undefined`: none is playing) to every page; the
-   * scenario player calls it on each step. The state event carries the last one.
-   */
-  scenario (progress: ScenarioProgress | undefined): void {
-    this.lastScenario = progress
-    this.broadcast('scenario', JSON.stringify(progress ?? null))
   }
 
   /** Looks for created, changed and deleted objects once the current turn is done (writes come in bursts). */
@@ -111,7 +95,8 @@ export class LiveHub {
       stats: { device: deviceStats(s), streams: streamStats(s) },
       objects,
       journal: journal.slice(-JOURNAL_BACKLOG),
-      scenario: this.lastScenario ?? null
+      // The scenario playing, or the last one played and how it ended.
+      scenario: s.scenarios.status() ?? null
     }
   }
 
@@ -128,7 +113,9 @@ export class LiveHub {
         if (at !== -1) s.onTransition.splice(at, 1)
       },
       s.requestLog.watch(entry => this.journalEntry(entry)),
-      s.sessions.watch((id, reason) => this.sessionEnded(id, reason))
+      s.sessions.watch((id, reason) => this.sessionEnded(id, reason)),
+      // A scenario's progress: its start, each step, its end.
+      s.scenarios.subscribe(status => this.broadcast('scenario', JSON.stringify(status)))
     ]
     this.timer = setInterval(() => this.tick(), TICK_MS)
     this.timer.unref()
