@@ -2,7 +2,7 @@
 # the README's install and start:
 #   npm ci, npm run build, then node dist/cli.js
 # with the production dependencies only in the final image. Nothing is fetched at start: the
-# fixtures, the Swagger UI assets and the certificate generation are all local.
+# fixtures, the Swagger UI assets, the live page (web/) and the certificate generation are all local.
 # `npm run test:container` builds and runs this image with podman (scripts/test-container.ts).
 
 # The base image of both stages: a Node 22 version tag, so a rebuild gets the same Node. Pin it by
@@ -36,6 +36,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY fixtures ./fixtures
 COPY scenarios ./scenarios
+COPY web ./web
 
 # State and TLS material go in /data and /certs, writable by the unprivileged user 1000:1000 (the base
 # image's `node`; numeric, so Kubernetes' runAsNonRoot can verify it). No VOLUME line: it would leave

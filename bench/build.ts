@@ -31,8 +31,8 @@ export async function prepareLaunchers (mode: 'dist' | 'tsx', buildDir: string):
     }
   }
   await mkdir(path.join(buildDir, 'bench'), { recursive: true })
-  // src/ finds fixtures/ and package.json one level above itself (src/fixtures.ts, src/config.ts).
-  for (const name of ['fixtures', 'package.json', 'node_modules']) await symlink(path.join(REPO_ROOT, name), path.join(buildDir, name))
+  // src/ finds fixtures/, web/ and package.json one level above itself (src/fixtures.ts, src/ui/, src/config.ts).
+  for (const name of ['fixtures', 'web', 'package.json', 'node_modules']) await symlink(path.join(REPO_ROOT, name), path.join(buildDir, name))
   const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
   try {
     await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(buildDir, 'dist'), '--declaration', 'false', '--sourceMap', 'false'],

@@ -5,11 +5,15 @@
 // (autocannon) runs here. Prints a Markdown report and writes it to bench/out/.
 //
 //   npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50]
-//                    [--cold-starts 5] [--post-pool 40000] [--malloc-arena-max 2] [--out <file>] [--keep] [--tsx] [--journal]
+//                    [--cold-starts 5] [--post-pool 40000] [--malloc-arena-max 2] [--out <file>] [--keep] [--tsx] [--journal] [--live]
 //
 // --journal measures the request log's cost instead: the emulator with its log on (the default)
 // against the same build with `--journal-size 0`, interleaved the same way, GET list, GET item
 // and POST at each size (bench/journal-report.ts renders it).
+//
+// --live measures the live page's cost instead (issue 17): GET item on one emulator with 50 pages'
+// event streams (/ui/events) open against none, interleaved the same way, and the heap of an
+// in-process emulator before, with and after the pages (bench/live-report.ts renders it).
 //
 // Each scenario is measured `rounds` times per server, the servers' order rotating every round,
 // so a burst of load from elsewhere on the machine hits all of them alike.
@@ -28,13 +32,16 @@ import { combine, measure, type Measurement, type Scenario } from './load.ts'
 import { describeMachine, describeRevision } from './machine.ts'
 import { renderReport, type Report, type ScenarioName, type ServerKind, type SizeResult } from './report.ts'
 import { renderJournalReport, type JournalKind, type JournalSizeResult } from './journal-report.ts'
+import { renderLiveReport, type LiveKind, type LiveSizeResult } from './live-report.ts'
+import { openLivePages } from './live-pages.ts'
+import { liveHeap } from './live-memory.ts'
 import { seedStore, streamBody, writeDataFile, type SeededStore } from './seed-db.ts'
 import { REPO_ROOT, emulatorArgs, memoryOf, spawnServer, type ServerProcess } from './spawn-server.ts'
 
-interface Options { sizes: number[], durationS: number, rounds: number, warmupS: number, connections: number, coldStarts: number, postPool: number, out: string | undefined, keep: boolean, tsx: boolean, journal: boolean, arenaMax: number }
+interface Options { sizes: number[], durationS: number, rounds: number, warmupS: number, connections: number, coldStarts: number, postPool: number, out: string | undefined, keep: boolean, tsx: boolean, journal: boolean, arenaMax: number, live: boolean }
 
 function parseOptions (argv: readonly string[]): Options {
-  const options: Options = { sizes: [100, 10_000], durationS: 5, rounds: 2, warmupS: 2, connections: 50, coldStarts: 5, postPool: 40_000, out: undefined, keep: false, tsx: false, journal: false, arenaMax: 2 }
+  const options: Options = { sizes: [100, 10_000], durationS: 5, rounds: 2, warmupS: 2, connections: 50, coldStarts: 5, postPool: 40_000, out: undefined, keep: false, tsx: false, journal: false, arenaMax: 2, live: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     const next = (): string => {
@@ -48,7 +55,7 @@ function parseOptions (argv: readonly string[]): Options {
       return n
     }
     if (arg === '--help') {
-      process.stdout.write('usage: npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50] [--cold-starts 5] [--post-pool 40000] [--malloc-arena-max 2] [--out <file>] [--keep] [--tsx] [--journal]\n(see bench/RESULTS.md)\n')
+      process.stdout.write('usage: npm run bench -- [--sizes 100,10000] [--duration 5] [--rounds 2] [--warmup 2] [--connections 50] [--cold-starts 5] [--post-pool 40000] [--malloc-arena-max 2] [--out <file>] [--keep] [--tsx] [--journal] [--live]\n(see bench/RESULTS.md)\n')
       process.exit(0)
     } else if (arg === '--sizes') options.sizes = next().split(',').map(s => Math.round(positive(s)))
     else if (arg === '--duration') options.durationS = positive(next())
@@ -62,6 +69,7 @@ function parseOptions (argv: readonly string[]): Options {
     else if (arg === '--tsx') options.tsx = true
     else if (arg === '--journal') options.journal = true
     else if (arg === '--malloc-arena-max') options.arenaMax = Math.round(Number(next()))
+    else if (arg === '--live') options.live = true
     else throw new Error(`unknown argument ${arg}; see the header of bench/run.ts`)
   }
   return options
@@ -86,13 +94,34 @@ async function main (): Promise<void> {
   log(`bench: work directory ${dir}; ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}`)
   const sizes: SizeResult[] = []
   const journalSizes: JournalSizeResult[] = []
+  const liveSizes: LiveSizeResult[] = []
   try {
     for (const streams of options.sizes) {
-      if (options.journal) journalSizes.push(await benchJournalSize(ws, streams, options))
+      if (options.live) liveSizes.push(await benchLiveSize(ws, streams, options))
+      else if (options.journal) journalSizes.push(await benchJournalSize(ws, streams, options))
       else sizes.push(await benchSize(ws, streams, options))
     }
   } finally {
     if (!options.keep) await rm(dir, { recursive: true, force: true })
+  }
+  if (options.live) {
+    const markdown = renderLiveReport({
+      machine,
+      loadAfter: os.loadavg().map(n => Math.round(n * 100) / 100),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+      revision,
+      startedAt,
+      durationS: options.durationS,
+      rounds: options.rounds,
+      warmupS: options.warmupS,
+      connections: options.connections,
+      sizes: liveSizes
+    })
+    const out = options.out ?? path.join(REPO_ROOT, 'bench', 'out', `bench-live-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`)
+    await mkdir(path.dirname(out), { recursive: true })
+    await writeFile(out, markdown)
+    process.stdout.write('\n' + markdown + `\n(written to ${out})\n`)
+    return
   }
   if (options.journal) {
     const markdown = renderJournalReport({
@@ -332,6 +361,59 @@ async function benchJournalSize (ws: Workspace, streams: number, options: Option
     return { streams, runs, peakRssMb: rss }
   } finally {
     for (const s of servers) await s.stop()
+    await client.close()
+  }
+}
+
+/** Live pages open on the emulator while GET item is measured. */
+const LIVE_PAGES = 50
+
+/**
+ * The live page's cost (issue 17, acceptance 4): GET item on one emulator, rounds alternating
+ * between no page and LIVE_PAGES event streams open (opened before and closed after each such
+ * round, so each "no pages" round also shows that closing them gave everything back).
+ */
+async function benchLiveSize (ws: Workspace, streams: number, options: Options): Promise<LiveSizeResult> {
+  log(`\n== ${streams} stored streams (${LIVE_PAGES} live pages open vs none)`)
+  const sizeDir = path.join(ws.dir, String(streams))
+  const { seeded, readsFile } = await writeSizeFiles(sizeDir, streams, 0)
+  const dir = path.join(sizeDir, 'live')
+  await mkdir(dir, { recursive: true })
+  const data = path.join(dir, 'kraken.json')
+  await copyFile(readsFile, data)
+  const client = new BenchClient(ws.ca)
+  const emulator = await startEmulator(ws, data)
+  try {
+    const cookies = await client.sessions(emulator.ready.url, options.connections)
+    const pageCookies = await client.sessions(emulator.ready.url, LIVE_PAGES)
+    const scenario: Scenario = { name: 'GET item', method: 'GET', path: `/apis/v2/streams/stream-${seeded.streamIds[0]!}` }
+    const base = { url: emulator.ready.url, cookies }
+    const kinds: LiveKind[] = ['no pages', 'pages open']
+    const rounds = new Map<LiveKind, Measurement[]>()
+    const cpu = new Map<LiveKind, number[]>()
+    let eventBytes = 0
+    await measure(scenario, { ...base, durationS: options.warmupS })
+    for (let round = 0; round < options.rounds * 2; round++) {
+      const kind = kinds[(round + Math.floor(round / 2)) % 2]!
+      const pages = kind === 'pages open' ? await openLivePages(ws.ca, emulator.ready.url, pageCookies) : undefined
+      const bytesBefore = pages?.bytes() ?? 0
+      const cpuBefore = await cpuMsOf(emulator.ready.pid)
+      const m = await measure(scenario, { ...base, durationS: options.durationS })
+      const cpuUs = (await cpuMsOf(emulator.ready.pid) - cpuBefore) * 1000 / Math.max(1, m.requests)
+      if (pages !== undefined) {
+        eventBytes += (pages.bytes() - bytesBefore) / LIVE_PAGES
+        await pages.close()
+      }
+      rounds.set(kind, [...(rounds.get(kind) ?? []), m])
+      cpu.set(kind, [...(cpu.get(kind) ?? []), cpuUs])
+      log(`cpu ${Math.round(cpuUs)} us/request  GET item ${kind.padEnd(10)} round ${round + 1}: ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  non-2xx ${m.non2xx}  errors ${m.errors}`)
+    }
+    const runs = kinds.map(kind => ({ server: kind, m: combine(rounds.get(kind)!), rounds: rounds.get(kind)!.map(r => r.rps), cpuUs: cpu.get(kind)! }))
+    log('heap of an in-process emulator with and without the pages...')
+    const heapMb = await liveHeap(LIVE_PAGES)
+    return { streams, pages: LIVE_PAGES, runs, eventBytesPerPage: eventBytes / options.rounds, heapMb }
+  } finally {
+    await emulator.stop()
     await client.close()
   }
 }

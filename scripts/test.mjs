@@ -86,7 +86,7 @@ if (!existsSync(chromium)) {
     console.error(`\nCI: ${chromium} is missing; the browser tests cannot run (install the Debian package chromium).`)
     failed++
   } else {
-    console.error(`\nNOTE: ${chromium} is missing, so the /apidoc browser tests are skipped on this machine.` +
+    console.error(`\nNOTE: ${chromium} is missing, so the browser tests (/apidoc, the live page) are skipped on this machine.` +
       '\n      Install it with: apt-get install -y chromium   (CI installs it and treats its absence as a failure)')
   }
   env.KRAKEN_NO_BROWSER = '1'

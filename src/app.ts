@@ -45,6 +45,7 @@ import { installFaults } from './control/fault-hooks.ts'
 import { registerFaultRoutes } from './control/fault-routes.ts'
 import { ScenarioPlayer } from './control/scenario-player.ts'
 import { scenarioHost } from './control/scenario-host.ts'
+import { registerUi } from './ui/ui-routes.ts'
 import type { TlsMaterial } from './tls/certificate.ts'
 import { tlsServerOptions } from './tls/certificate.ts'
 import { ServedCertificate } from './tls/served-certificate.ts'
@@ -227,6 +228,7 @@ export async function registerDevice (app: KrakenApp, services: () => Services, 
   registerEmulatorRoutes(app, services)
   registerRequestLogRoutes(app, services)
   registerFaultRoutes(app, services)
+  await registerUi(app, services)
 }
 
 /** Stops a device's timers and flushes its store (`stopClock`: the clock is the device's own). */

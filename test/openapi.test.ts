@@ -9,8 +9,9 @@ interface Operation { tags?: string[], operationId?: string, summary?: string, s
 interface Document { openapi: string, paths: Record<string, Record<string, Operation>>, tags?: Array<{ name: string }> }
 
 const OPEN = new Set(['/apis/v2/login', '/apis/v2/logout'])
-/** Only Swagger UI's own routes and the /docs redirect are left out of the document. */
-const excluded = (url: string) => url === '/apidoc' || url.startsWith('/apidoc/') || url === '/docs'
+/** Only Swagger UI's own routes, the /docs redirect and the live page (issue 17: a page, not an API) are left out of the document. */
+const excluded = (url: string) => url === '/apidoc' || url.startsWith('/apidoc/') || url === '/docs' ||
+  url === '/' || url === '/ui' || url.startsWith('/ui/')
 const openapiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
 
 t.test('/apidoc/json is a valid OpenAPI 3 document', async t => {

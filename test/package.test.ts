@@ -114,7 +114,7 @@ t.test('npm pack, install into an empty folder, use it as an integrator would', 
   const { info, tarball } = prepared
   const files = info.files.map(f => f.path)
   for (const needed of ['package.json', 'README.md', 'dist/cli.js', 'dist/index.js', 'dist/index.d.ts', 'dist/start-emulator.d.ts',
-    'fixtures/default/fixture.json', 'fixtures/empty/fixture.json', 'scenarios/outage-recovery.json', 'scenarios/training-walkthrough.json', 'certs/README.md']) {
+    'fixtures/default/fixture.json', 'fixtures/empty/fixture.json', 'scenarios/outage-recovery.json', 'scenarios/training-walkthrough.json', 'web/index.html', 'web/app.js', 'web/style.css', 'certs/README.md']) {
     t.ok(files.includes(needed), `packs ${needed}`)
   }
   const unwanted = files.filter(f => /^(test|src|examples|bench|scripts|data|docs|\.tap)\//.test(f) || /\.(pem|key|crt|map|tgz)$/.test(f) ||

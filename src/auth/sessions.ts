@@ -5,6 +5,9 @@ import type { SessionIdFormat } from '../config.ts'
 import type { Caller } from '../kernel/caller.ts'
 import type { Role } from '../kernel/roles.ts'
 
+/** Why a session ended, for those who watch (the live page's event stream says so and closes). */
+export type SessionEndReason = 'logout' | 'timeout' | 'account' | 'reset' | 'reboot' | 'expired'
+
 /** A signed-in user's session: the kernel's Caller (who sends a request), with its lifetime. */
 export interface Session extends Caller {
   created: number
@@ -35,6 +38,7 @@ export class SessionStore {
   private sweepAt = Number.POSITIVE_INFINITY
   private cancelSweep: (() => void) | undefined
   private stopped = false
+  private readonly watchers = new Set<(id: string, reason: SessionEndReason) => void>()
 
   constructor (
     private readonly clock: Clock,
@@ -71,6 +75,7 @@ export class SessionStore {
     const now = this.clock.now()
     if (now - session.lastSeen >= this.timeoutMs) {
       this.sessions.delete(id)
+      this.ended(id, 'timeout')
       return undefined
     }
     session.lastSeen = now
@@ -84,12 +89,17 @@ export class SessionStore {
   }
 
   end (id: string): void {
-    this.sessions.delete(id)
+    if (this.sessions.delete(id)) this.ended(id, 'logout')
   }
 
   /** Ends every session of a user (password change, account deleted or disabled). */
   endUser (username: string, except?: string): void {
-    for (const [id, s] of this.sessions) if (s.username === username && id !== except) this.sessions.delete(id)
+    for (const [id, s] of this.sessions) {
+      if (s.username === username && id !== except) {
+        this.sessions.delete(id)
+        this.ended(id, 'account')
+      }
+    }
   }
 
   /** Refreshes the role of a user's live sessions after an account change. */
@@ -98,9 +108,23 @@ export class SessionStore {
   }
 
   /** Ends every session (reset, reboot); requests still in flight with one of them may not write. */
-  clear (): void {
+  clear (reason: SessionEndReason = 'reset'): void {
     for (const session of this.sessions.values()) session.revoked = true
+    const ids = this.watchers.size === 0 ? [] : [...this.sessions.keys()]
     this.sessions.clear()
+    for (const id of ids) this.ended(id, reason)
+  }
+
+  /** True while the session lives, without touching it (a watcher must not keep it alive). */
+  isLive (id: string): boolean {
+    const session = this.sessions.get(id)
+    return session !== undefined && this.clock.now() - session.lastSeen < this.timeoutMs
+  }
+
+  /** Calls `watcher` with the id of every session that ends from now on, and why; returns the unsubscribe. */
+  watch (watcher: (id: string, reason: SessionEndReason) => void): () => void {
+    this.watchers.add(watcher)
+    return () => { this.watchers.delete(watcher) }
   }
 
   /** Drops expired sessions, a chunk per turn, and schedules the next sweep for the next expiry. */
@@ -129,9 +153,14 @@ export class SessionStore {
       if (this.expiresAt(session) > now) return false
       if (dropped === limit) return true
       this.sessions.delete(id)
+      this.ended(id, 'timeout')
       dropped++
     }
     return false
+  }
+
+  private ended (id: string, reason: SessionEndReason): void {
+    for (const watcher of this.watchers) watcher(id, reason)
   }
 
   private scheduleSweep (at: number): void {

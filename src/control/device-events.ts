@@ -191,7 +191,7 @@ export async function applyEvent (s: Services, conditions: DeviceConditions, eve
       return result(before)
     }
     case 'sessions-expired':
-      s.sessions.clear()
+      s.sessions.clear('expired')
       return result([])
     case 'unreachable': {
       const until = s.clock.now() + Number(event.duration_ms)

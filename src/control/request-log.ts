@@ -78,6 +78,7 @@ export class RequestLog {
   private seq = 0
   /** Entries dropped to stay within the bounds since the last clear. */
   dropped = 0
+  private readonly watchers = new Set<(entry: StoredEntry) => void>()
 
   constructor (limits: RequestLogLimits, secrets: ReadonlySet<string> = new Set()) {
     this.limits = limits
@@ -103,6 +104,7 @@ export class RequestLog {
   /** Adds an entry of about `bytes` bytes, dropping the oldest ones beyond the bounds. */
   add (entry: StoredEntry, bytes: number): void {
     if (!this.enabled) return
+    for (const watcher of this.watchers) watcher(entry)
     this.entries.push(entry)
     this.sizes.push(bytes)
     this.bytes += bytes
@@ -139,6 +141,12 @@ export class RequestLog {
   /** Every entry, oldest first. */
   all (): RequestLogEntry[] {
     return this.entries.slice(this.head).map(present)
+  }
+
+  /** Calls `watcher` with every entry added from now on (the live page's feed); returns the unsubscribe. */
+  watch (watcher: (entry: StoredEntry) => void): () => void {
+    this.watchers.add(watcher)
+    return () => { this.watchers.delete(watcher) }
   }
 
   clear (): void {

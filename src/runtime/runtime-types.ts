@@ -69,7 +69,7 @@ export interface RuntimeServices {
   registry: Registry
   log: FastifyBaseLogger
   /** Ends every session (a reboot): src/auth/'s SessionStore. */
-  sessions: { clear: () => void }
+  sessions: { clear: (reason: 'reboot') => void }
   /** Device start time (ms), for uptime: a reboot restarts it. */
   startedAt: number
   /** Hooks to run after a reset. */

@@ -114,7 +114,7 @@ export function createStreamRuntime (services: () => RuntimeServices, license: (
     clock: services().clock,
     delayMs: () => services().config.rebootMs,
     shutdown: () => {
-      services().sessions.clear()
+      services().sessions.clear('reboot')
       machine.stopAll()
     },
     boot: () => {

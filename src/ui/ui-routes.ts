@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { readFile } from 'node:fs/promises'
+import { KrakenError } from '../kernel/errors.ts'
+import type { Services } from '../services.ts'
+import { LiveHub } from './live-hub.ts'
+
+/** web/ beside src/ (and beside dist/ in the package): the page's files, served as they are. */
+export const WEB_DIR = new URL('../../web/', import.meta.url)
+
+/** The page's files: nothing else under /ui/assets is served, whatever the path says. */
+const ASSETS: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8'
+}
+
+/**
+ * Stream and object names are user input shown to a class: the page runs no inline script and
+ * loads nothing from another origin, whatever a name contains (the page also inserts every name
+ * as text, never as HTML). `blob:` images are the thumbnails the page fetched itself.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' blob:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'"
+].join('; ')
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The live page's event streams (src/ui/). */
+    liveHub: LiveHub
+  }
+}
+
+function pageHeaders (reply: FastifyReply, type: string): FastifyReply {
+  return reply.type(type)
+    .header('content-security-policy', CONTENT_SECURITY_POLICY)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .header('cache-control', 'no-cache')
+}
+
+/**
+ * The live page: `/` and `/ui` (one static HTML file), its script and style sheet (open: they
+ * hold no data), and `/ui/events`, the Server-Sent Events stream the page lives on (a session).
+ */
+export async function registerUi (app: FastifyInstance, services: () => Services): Promise<void> {
+  const html = await readFile(new URL('index.html', WEB_DIR))
+  const assets = new Map<string, { body: Buffer, type: string }>()
+  for (const [name, type] of Object.entries(ASSETS)) assets.set(name, { body: await readFile(new URL(name, WEB_DIR)), type })
+
+  const hub = new LiveHub(services)
+  app.decorate('liveHub', hub)
+  app.addHook('onClose', async () => hub.close('shutdown'))
+  // A write may create, change or delete something the pages show: look once it is answered.
+  app.addHook('onResponse', async function liveCheck (request) {
+    if (hub.size > 0 && request.method !== 'GET' && request.method !== 'HEAD') hub.queueCheck()
+  })
+
+  const page = { config: { access: 'open' as const }, schema: { hide: true } }
+  app.get('/', page, async function livePage (_request, reply) {
+    return pageHeaders(reply, 'text/html; charset=utf-8').send(html)
+  })
+  app.get('/ui', page, async function livePageUi (_request, reply) {
+    return pageHeaders(reply, 'text/html; charset=utf-8').send(html)
+  })
+  app.get('/ui/assets/:file', page, async function liveAsset (request, reply) {
+    const { file } = request.params as { file: string }
+    const asset = Object.hasOwn(ASSETS, file) ? assets.get(file) : undefined
+    if (asset === undefined) throw new KrakenError('NotFound', `no such path: /ui/assets/${file}`)
+    return pageHeaders(reply, asset.type).send(asset.body)
+  })
+
+  app.get('/ui/events', { config: { access: 'session' }, schema: { hide: true } }, async function liveEvents (request, reply) {
+    // The session guard ran: request.session is the caller.
+    const viewer = request.session
+    if (viewer === undefined) throw new Error('/ui/events reached without a session')
+    const client = hub.connect(viewer)
+    reply.raw.on('close', () => client.close())
+    return reply.type('text/event-stream; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .header('x-accel-buffering', 'no')
+      .send(client.body)
+  })
+}
