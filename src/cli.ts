@@ -4,24 +4,16 @@ import { startEmulator, type RunningEmulator } from './start-emulator.ts'
 import { CertificateError } from './tls/certificate.ts'
 import { StoreLoadError } from './kernel/store.ts'
 import { FixtureError } from './fixtures.ts'
-import { CAPTURE_COMMANDS, runCaptureCommand } from './capture/capture-cli.ts'
-import { scenarioCommand } from './scenario-command.ts'
-import { firmwareCommand } from './system/firmware-command.ts'
-import { runLicenseCommand } from './license-mint.ts'
+import { findSubcommand, subcommandHelp } from './subcommands.ts'
 import { isFleet } from './fleet/fleet-plan.ts'
 import { READY_SCHEMA, runFleetCli } from './fleet-cli.ts'
 
 /** The only entry that reads argv and the environment, and the only one that exits the process. */
 async function main (): Promise<void> {
-  const command = process.argv[2]
-  if (command !== undefined && CAPTURE_COMMANDS.includes(command)) process.exit(await runCaptureCommand(process.argv.slice(2)))
-  // `kraken-emulator scenario ...` is a client of a running emulator, not an emulator.
-  if (command === 'scenario') process.exit(await scenarioCommand(process.argv.slice(3), process.env, process.stdout, process.stderr))
-  if (command === 'firmware') process.exit(await firmwareCommand(process.argv.slice(3), { stdout: s => process.stdout.write(s), stderr: s => process.stderr.write(s) }))
-  if (command === 'licence' || command === 'license') {
-    process.exit(runLicenseCommand(process.argv.slice(3), { stdout: t => process.stdout.write(t), stderr: t => process.stderr.write(t) }))
-  }
-  const parsed = loadConfig(process.argv.slice(2), process.env)
+  // `kraken-emulator scenario ...`, `licence mint`, `parity`, ...: tools beside the emulator.
+  const subcommand = findSubcommand(process.argv[2])
+  if (subcommand !== undefined) process.exit(await subcommand.run(process.argv.slice(3), process.env))
+  const parsed = loadConfig(process.argv.slice(2), process.env, subcommandHelp())
   if (parsed.kind === 'exit') {
     if (parsed.code === 0) process.stdout.write(parsed.output)
     else process.stderr.write(`kraken-emulator: ${parsed.output.replace(/^error: /, '')}\n`)

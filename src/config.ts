@@ -193,10 +193,11 @@ function options (): Option[] {
 export type ParseResult = { kind: 'config', config: Config, given: ReadonlySet<keyof Config> } | { kind: 'exit', code: number, output: string }
 
 /** Parses argv and env into a Config. Never exits the process and never prints: the CLI does. */
-export function loadConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParseResult {
+export function loadConfig (argv: readonly string[], env: Readonly<Record<string, string | undefined>>, helpAfter = ''): ParseResult {
   let output = ''
   const program = new Command('kraken-emulator')
-    .description('An emulator of the Haivision Kraken REST API v2. `kraken-emulator scenario --help`: play a scenario on a running emulator')
+    .description('An emulator of the Haivision Kraken REST API v2')
+    .addHelpText('after', helpAfter)
     .helpOption('-h, --help', 'show this help')
     .version(version(), '-v, --version')
     .exitOverride()

@@ -5,6 +5,7 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promi
 import net from 'node:net'
 import path from 'node:path'
 import t from 'tap'
+import { SUBCOMMANDS } from '../src/subcommands.ts'
 import { request } from 'undici'
 import { buildApp } from '../src/app.ts'
 import { defaults, loadConfig } from '../src/config.ts'
@@ -25,6 +26,13 @@ t.test('--help documents every option with its environment variable', async t =>
   }
   t.match(help, /-h, --help/)
   t.match(help, /--version/)
+  // The tools beside the emulator: each named with its line, and each answers its own --help.
+  for (const command of SUBCOMMANDS) {
+    t.match(help, `${command.name} ${command.summary}`, `${command.name} is listed`)
+    const own = await runCli([command.name, '--help'])
+    t.equal(own.code, 0, `${command.name} --help`)
+    t.match(own.stdout, `Usage: kraken-emulator ${command.name}`)
+  }
 })
 
 const badValues: Array<[string, string[], Record<string, string>, RegExp]> = [

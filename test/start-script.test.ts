@@ -1,7 +1,7 @@
 // `npm start` builds only when dist/ is stale, and machine use gets the JSON ready line alone on
 // stdout (issue 20, first-hour friction). Run in a copy of the project, so the dist/ it builds is
 // its own (package.test.ts removes and rebuilds the checkout's dist/).
-import { cp, mkdtemp, rm, symlink, utimes } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, symlink, utimes } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -13,7 +13,10 @@ t.setTimeout(600_000)
 t.test('npm start skips the build when dist/ is current; --silent and node dist/cli.js print only the JSON line', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'kraken-start-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
-  for (const entry of ['src', 'scripts', 'fixtures', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
+  // The sources and build setup, plus every folder the package ships beside dist/ (fixtures, web, ...).
+  const shipped = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files
+    .filter(entry => !entry.startsWith('!') && !entry.includes('/') && entry !== 'dist')
+  for (const entry of ['src', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', ...shipped]) {
     await cp(join(ROOT, entry), join(dir, entry), { recursive: true })
   }
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
