@@ -10,6 +10,7 @@ import { KrakenError, conflict, invalid, notFound } from './errors.ts'
 import { errorResponses, guardedErrors, NoContent } from './schemas.ts'
 import { assertValid } from './validator.ts'
 import { assertSessionLive } from './caller.ts'
+import { ListBytes } from './list-bytes.ts'
 import type { Registry } from './registry.ts'
 import type { Item, Op, Store } from './store.ts'
 
@@ -39,6 +40,8 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
       // One cache per route: the array says which state of the collection this is, not which
       // collection (every absent collection is the same empty array).
       const listCache = new WeakMap<readonly Item[], Map<string, { version: number, json: Buffer }>>()
+      // A miss (any change of the collection or its live state) reuses each unchanged element's bytes.
+      const elementBytes = { full: new ListBytes(`${r.singular}_list`), summary: new ListBytes(`${r.singular}_list`) }
       app.get(collectionRoute(r), {
         config: { roles: readRoles },
         schema: {
@@ -67,11 +70,16 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
 
         const items = all.filter(item =>
           (parentId === undefined || item[PARENT_KEY] === parentId) && (visible === undefined || visible(session, item)))
-        const shown = present === undefined ? items : items.map(item => present(request, item))
-        const payload = { [`${r.singular}_list`]: full ? shown : shown.map(item => pickSummary(item, r.summary)) }
-        if (!cacheable) return payload
+        const show = (item: Item): Item => {
+          const live = present === undefined ? item : present(request, item)
+          return full ? live : pickSummary(live, r.summary)
+        }
+        const payload = (): Item => ({ [`${r.singular}_list`]: items.map(show) })
+        if (!cacheable) return payload()
+        const serialize = (value: Item): string => reply.serialize(value) as string
         // Kept as bytes: a 3 MB list is then neither re-encoded nor copied per request.
-        const json = Buffer.from(reply.serialize(payload) as string)
+        const json = (full ? elementBytes.full : elementBytes.summary).build(items, show, serialize) ??
+          Buffer.from(serialize(payload()))
         let entries = listCache.get(all)
         if (entries === undefined) listCache.set(all, entries = new Map())
         entries.set(key, { version, json })
