@@ -78,7 +78,9 @@ export function registerCrudRoutes (app: FastifyInstance, registry: Registry, st
         if (!cacheable) return payload()
         const serialize = (value: Item): string => reply.serialize(value) as string
         // Kept as bytes: a 3 MB list is then neither re-encoded nor copied per request.
-        const json = (full ? elementBytes.full : elementBytes.summary).build(items, show, serialize) ??
+        const presentKey = r.spec.presentKey
+        const keyOf = present === undefined ? () => undefined : presentKey === undefined ? undefined : (item: Item) => presentKey(request, item)
+        const json = (full ? elementBytes.full : elementBytes.summary).build(items, show, serialize, keyOf) ??
           Buffer.from(serialize(payload()))
         let entries = listCache.get(all)
         if (entries === undefined) listCache.set(all, entries = new Map())

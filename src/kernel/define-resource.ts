@@ -62,6 +62,12 @@ export interface ResourceSpec<S extends TObject = TObject> {
   present?: (request: FastifyRequest, item: Item) => Item
   /** Changes whenever what `present` adds changes; lists are cached until it (or the store) does. */
   presentVersion?: (request: FastifyRequest) => number
+  /**
+   * Changes (by `Object.is`) whenever what `present` adds to this item changes: a list then
+   * reuses an unchanged item's serialized bytes without presenting it. Without it, a list
+   * presents every item and compares the result with the one its bytes were made from.
+   */
+  presentKey?: (request: FastifyRequest, item: Item) => unknown
   /** Hides items from some sessions (a Viewer sees only its own account). */
   visible?: (session: Caller, item: Item) => boolean
   /** Extra routes (actions) that live with the resource. */

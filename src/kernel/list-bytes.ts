@@ -2,7 +2,8 @@ import type { Item } from './store.ts'
 
 type Serialize = (payload: Record<string, unknown>) => string
 
-interface Element { shown: Item, bytes: Buffer }
+/** `key`: the item's presentation key when one is given; `shown` otherwise. */
+interface Element { key: unknown, shown: Item | undefined, bytes: Buffer }
 
 /**
  * Builds a list response's JSON from each element's cached bytes. Items in the store are
@@ -24,8 +25,10 @@ export class ListBytes {
   /**
    * The list of `shown(item)` for every stored item, as bytes; undefined when the serializer's
    * output does not have the expected shape (the caller then serializes the whole list).
+   * `keyOf(item)` changes whenever `shown(item)` of the same stored item does; without it each
+   * item is shown and compared with what its cached bytes were made from.
    */
-  build (stored: readonly Item[], shown: (item: Item) => Item, serialize: Serialize): Buffer | undefined {
+  build (stored: readonly Item[], shown: (item: Item) => Item, serialize: Serialize, keyOf?: (item: Item) => unknown): Buffer | undefined {
     const empty = serialize({ [this.listKey]: [] })
     const at = empty.lastIndexOf('[]')
     if (at < 0) return undefined
@@ -37,12 +40,16 @@ export class ListBytes {
     let length = openBytes.length + closeBytes.length + Math.max(0, stored.length - 1)
     for (let i = 0; i < stored.length; i++) {
       const item = stored[i]!
-      const show = shown(item)
       let element = this.elements.get(item)
-      if (element === undefined || !sameShallow(element.shown, show)) {
-        const one = serialize({ [this.listKey]: [show] })
+      const key = keyOf?.(item)
+      const show = keyOf === undefined ? shown(item) : undefined
+      const fresh = element !== undefined &&
+        (show === undefined ? Object.is(element.key, key) : element.shown !== undefined && sameShallow(element.shown, show))
+      if (element === undefined || !fresh) {
+        const value = show ?? shown(item)
+        const one = serialize({ [this.listKey]: [value] })
         if (!one.startsWith(open) || !one.endsWith(close) || one.length <= open.length + close.length) return undefined
-        element = { shown: show, bytes: Buffer.from(one.slice(open.length, one.length - close.length)) }
+        element = { key, shown: show, bytes: Buffer.from(one.slice(open.length, one.length - close.length)) }
         this.elements.set(item, element)
       }
       parts[i] = element.bytes

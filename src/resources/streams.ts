@@ -70,6 +70,10 @@ export const streams = defineResource({
   // Status lives in the runtime (memory), never in the data file: every response shows it live.
   present: (request, item) => ({ ...item, ...request.server.kraken.runtime.state(String(item.uuid)) }),
   presentVersion: request => request.server.kraken.runtime.version(),
+  presentKey: (request, item) => {
+    const { status, sub_status: sub } = request.server.kraken.runtime.state(String(item.uuid))
+    return `${status} ${sub}`
+  },
   examples: {
     // Objects of the default fixture; the spare output serves no stream there.
     create: {
