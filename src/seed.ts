@@ -1,7 +1,31 @@
 import type { Config } from './config.ts'
 import { dbFromFixture, loadFixture, type Fixture } from './fixtures.ts'
-import { hashPassword } from './auth/passwords.ts'
+import { hashPassword, type HashCost } from './auth/passwords.ts'
 import type { Db, Item } from './kernel/store.ts'
+
+/**
+ * Seed hashes for the whole process, by cost and password: a test suite that starts an emulator
+ * per test would otherwise spend three scrypt hashes (about 200 ms) on every start. A hash
+ * carries its own salt and parameters, so a memoized one verifies like a fresh one; emulators of
+ * one process that seed the same password store the same hash string [ours]. Accounts created or
+ * changed through the API are hashed afresh (src/resources/accounts.ts).
+ */
+const seedHashes = new Map<string, Promise<string>>()
+/** Distinct seed passwords kept (a fleet of a thousand devices with their own passwords fits). */
+const SEED_HASHES_KEPT = 4096
+
+function seedHash (password: string, cost: HashCost): Promise<string> {
+  const key = `${cost}\0${password}`
+  let hash = seedHashes.get(key)
+  if (hash === undefined) {
+    if (seedHashes.size >= SEED_HASHES_KEPT) seedHashes.delete(seedHashes.keys().next().value!)
+    hash = hashPassword(password, cost)
+    seedHashes.set(key, hash)
+    // A failed hash is not remembered: the next seed tries again (and sees its own error).
+    hash.catch(() => { if (seedHashes.get(key) === hash) seedHashes.delete(key) })
+  }
+  return hash
+}
 
 /**
  * Builds the Db a fixture seeds, hashing passwords once per distinct password (scrypt is slow on
@@ -20,7 +44,7 @@ export class Seeder {
   private hash (password: string): Promise<string> {
     let hash = this.hashes.get(password)
     if (hash === undefined) {
-      hash = hashPassword(password, this.config.passwordHash)
+      hash = seedHash(password, this.config.passwordHash)
       this.hashes.set(password, hash)
     }
     return hash

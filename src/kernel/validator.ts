@@ -20,11 +20,23 @@ export const ajv = addFormats(new Ajv({
 }))
 
 const cache = new WeakMap<object, ValidateFunction>()
+/**
+ * Validators by the schema's JSON, for the whole process: each emulator builds its resources'
+ * schemas afresh, so a later `startEmulator()` in the same process would otherwise compile the
+ * same item schemas again to check its seed. Ajv reads only a schema's JSON keywords (TypeBox's
+ * symbol keys are not among them), so the same text is the same validator.
+ */
+const byText = new Map<string, ValidateFunction>()
 
 export function compile (schema: TSchema): ValidateFunction {
   let fn = cache.get(schema)
   if (fn === undefined) {
-    fn = ajv.compile(schema)
+    const text = JSON.stringify(schema)
+    fn = byText.get(text)
+    if (fn === undefined) {
+      fn = ajv.compile(schema)
+      byText.set(text, fn)
+    }
     cache.set(schema, fn)
   }
   return fn
