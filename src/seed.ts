@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto'
 import type { Config } from './config.ts'
 import { dbFromFixture, loadFixture, type Fixture } from './fixtures.ts'
 import { hashPassword, type HashCost } from './auth/passwords.ts'
 import type { Db, Item } from './kernel/store.ts'
 
 /**
- * Seed hashes for the whole process, by cost and password: a test suite that starts an emulator
+ * Seed hashes for the whole process, by cost and a digest of the password (the process keeps no
+ * password after its emulators close): a test suite that starts an emulator
  * per test would otherwise spend three scrypt hashes (about 200 ms) on every start. A hash
  * carries its own salt and parameters, so a memoized one verifies like a fresh one; emulators of
  * one process that seed the same password store the same hash string [ours]. Accounts created or
@@ -15,7 +17,7 @@ const seedHashes = new Map<string, Promise<string>>()
 const SEED_HASHES_KEPT = 4096
 
 function seedHash (password: string, cost: HashCost): Promise<string> {
-  const key = `${cost}\0${password}`
+  const key = createHash('sha256').update(`${cost}\0${password}`).digest('base64')
   let hash = seedHashes.get(key)
   if (hash === undefined) {
     if (seedHashes.size >= SEED_HASHES_KEPT) seedHashes.delete(seedHashes.keys().next().value!)
