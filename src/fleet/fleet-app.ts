@@ -179,6 +179,10 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
   })
+  // The close goes on when the last connection ends, in that connection's context (outside any
+  // device, e.g. a live page's stream): the onClose hooks registration added for "the" device
+  // run as the first device, as they were registered (Fastify runs onClose hooks last added first).
+  app.addHook('onClose', function enterFirstDevice (_instance, done) { scope.run(first, done) })
   await scope.run(first, () => app.ready())
   // The app's onReady hook auto-started the first device's streams (it ran in its scope): the others here.
   for (const { services } of devices.slice(1)) scope.run(services, () => services.runtime.autoStart())
