@@ -181,7 +181,7 @@ function options (): Option[] {
     new Option('--journal-bytes <n>', 'bytes the request log may hold (bodies over 4 KB are cut), oldest dropped first (default: `16777216`, 16 MiB)').env(env('JOURNAL_BYTES')).argParser(integer(0, 2 ** 32)),
     new Option('--password-hash <cost>', 'scrypt cost of the passwords the emulator hashes: device (as a real device, ~50 ms a login) or fast (N=2^10, a few ms; for fleets and CI)').env(env('PASSWORD_HASH')).argParser(choice(['device', 'fast'] as const)),
     new Option('--devices <n>', 'fleet mode: serve this many devices, numbered 1..n (README "A fleet")').env(env('DEVICES')).argParser(integer(1, 100_000)),
-    new Option('--fleet <file.json>', 'fleet mode: the devices listed in this JSON file (fixture, hostname, serial, MACs, licence, passwords)').env(env('FLEET')).argParser(nonEmpty),
+    new Option('--fleet <file.json>', 'fleet mode: the devices listed in this JSON file (fixture, hostname, serial, MACs, licence, passwords, certificate)').env(env('FLEET')).argParser(nonEmpty),
     new Option('--device-addresses <first-ip>', 'fleet: device i listens on this IPv4 address + i - 1, on --port').env(env('DEVICE_ADDRESSES')).argParser(nonEmpty),
     new Option('--device-ports <first-port>', 'fleet: device i listens on this port + i - 1, on --host (0: each on a free port)').env(env('DEVICE_PORTS')).argParser(integer(0, 65535)),
     new Option('--device-hostnames <pattern>', 'fleet: device i answers to this name with {i} replaced (TLS SNI, then Host), on --host and --port').env(env('DEVICE_HOSTNAMES')).argParser(nonEmpty),

@@ -1,11 +1,13 @@
 import { resolveConfig, type Config } from './config.ts'
-import { loadOrCreateCertificate } from './tls/certificate.ts'
+import { X509Certificate } from 'node:crypto'
+import { isIP, type Socket } from 'node:net'
+import { loadCertificateFiles, loadOrCreateCertificate, type TlsMaterial } from './tls/certificate.ts'
 import type { Clock, ClockMode } from './kernel/clock.ts'
 import { requestLogHandle, type RequestLogHandle } from './control/request-log-expect.ts'
 import type { Services } from './services.ts'
 import type { KrakenApp } from './app.ts'
 import { buildFleet } from './fleet/fleet-app.ts'
-import { planFleet, type FleetPlan } from './fleet/fleet-plan.ts'
+import { FleetError, planFleet, type FleetPlan } from './fleet/fleet-plan.ts'
 import { DEFAULT_CLOSE_GRACE_MS, emulatorClock, trackSockets, withFixtureDefaults, type EmulatorClock } from './start-emulator.ts'
 
 /**
@@ -46,6 +48,8 @@ export interface FleetDeviceHandle extends RequestLogHandle {
   clock: EmulatorClock
   /** The device's services (store, sessions, runtime). */
   services: Services
+  /** SHA-256 fingerprint of the certificate it serves: its own (fleet file `cert`/`key`) or the fleet's. */
+  fingerprint: string
 }
 
 export interface RunningFleet {
@@ -79,15 +83,21 @@ export async function startFleet (options: FleetOptions): Promise<RunningFleet> 
     inMemory: !hasPair,
     moreNames: [...new Set(plan.devices.map(d => d.urlHost))]
   })
-  const fleet = await buildFleet(config, plan, { tls, ...(logStream && { logStream }), ...(clock && { clock }) })
+  const deviceTls = await deviceCertificates(config, plan)
+  const fleet = await buildFleet(config, plan, { tls, deviceTls, ...(logStream && { logStream }), ...(clock && { clock }) })
   const sockets = trackSockets(fleet.app.server)
+  // Connections of devices with their own certificate (their own TLS server, address and port modes).
+  const ownSockets = new Set<Socket>()
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      const cut = setTimeout(() => { for (const socket of sockets) socket.destroy() }, closeGraceMs)
+      const cut = setTimeout(() => { for (const socket of [...sockets, ...ownSockets]) socket.destroy() }, closeGraceMs)
       cut.unref()
       try {
-        const results = await Promise.allSettled([fleet.closeListeners(), fleet.runAs(fleet.devices[0]!.services, () => fleet.app.close())])
+        const results = await Promise.allSettled([
+          fleet.closeListeners().then(() => Promise.all([...ownSockets].map(socket => new Promise(resolve => { socket.once('close', resolve) })))),
+          fleet.runAs(fleet.devices[0]!.services, () => fleet.app.close())
+        ])
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
         if (failed !== undefined) throw failed.reason
       } finally {
@@ -98,6 +108,12 @@ export async function startFleet (options: FleetOptions): Promise<RunningFleet> 
   }
   try {
     await fleet.listen()
+    for (const server of fleet.servers()) {
+      server.on('connection', (socket: Socket) => {
+        ownSockets.add(socket)
+        socket.once('close', () => ownSockets.delete(socket))
+      })
+    }
   } catch (error) {
     await close().catch((closeError: unknown) => { fleet.app.log.error({ err: closeError }, 'cleaning up after a failed start failed too') })
     throw error
@@ -115,16 +131,47 @@ export async function startFleet (options: FleetOptions): Promise<RunningFleet> 
       reset: (fixture?: string) => fleet.runAs(services, () => services.reset(fixture)),
       clock: emulatorClock(() => services),
       services,
+      fingerprint: (deviceTls.get(spec.number) ?? tls).fingerprint,
       ...requestLogHandle(() => services.requestLog)
     })),
     total: plan.total,
     shard: plan.shard,
     certificate: tls.cert,
     fingerprint: tls.fingerprint,
-    warnings: [...(tls.warnings ?? []), ...new Set(fleet.devices.flatMap(d => d.services.control.warnings))],
+    warnings: [...new Set([...(tls.warnings ?? []), ...[...deviceTls.values()].flatMap(m => m.warnings ?? []), ...fleet.devices.flatMap(d => d.services.control.warnings)])],
     app: fleet.app,
     close
   }
+}
+
+/**
+ * The certificates the fleet file gives its devices, each pair read and checked once (devices may
+ * share one); a bad one stops the start with one line naming the file and the device.
+ */
+async function deviceCertificates (config: Config, plan: FleetPlan): Promise<Map<number, TlsMaterial>> {
+  const byFiles = new Map<string, Promise<TlsMaterial>>()
+  const out = new Map<number, TlsMaterial>()
+  for (const device of plan.devices) {
+    if (device.certificate === undefined) continue
+    const { certFile, keyFile } = device.certificate
+    const key = `${certFile}\n${keyFile}`
+    let pair = byFiles.get(key)
+    if (pair === undefined) {
+      pair = loadCertificateFiles(certFile, keyFile, `--fleet ${String(config.fleet)}: device ${device.number}:`)
+      byFiles.set(key, pair)
+    }
+    let material: TlsMaterial
+    try {
+      material = await pair
+    } catch (error) {
+      throw new FleetError((error as Error).message)
+    }
+    const x509 = new X509Certificate(material.cert)
+    const named = isIP(device.urlHost) !== 0 ? x509.checkIP(device.urlHost) : x509.checkHost(device.urlHost)
+    const warnings = named === undefined ? [`the certificate of device ${device.number} (${certFile}) does not name ${device.urlHost}; clients that verify it will reject that device`] : []
+    out.set(device.number, { ...material, warnings: [...(material.warnings ?? []), ...warnings] })
+  }
+  return out
 }
 
 function withoutUndefined<T extends object> (value: T): Partial<T> {

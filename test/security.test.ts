@@ -11,6 +11,8 @@ import { makeApp, login, call, PASSWORD } from './helpers/app.ts'
 import { startHttps } from './helpers/https.ts'
 import { accessOf, concrete, documentedOperations } from './helpers/documented-routes.ts'
 import { EXAMPLE_CERTIFICATE_KEY_PEM } from '../src/admin/certificate-example.ts'
+import { Agent, request } from 'undici'
+import { startFleet } from '../src/start-fleet.ts'
 
 // What needs no session, and why. Every route declares its access where it is registered; this
 // is the whole list of documented routes that declare anything but `session`. A route that joins
@@ -49,6 +51,9 @@ const UNDOCUMENTED: Record<string, string> = {
   'GET /ui/assets/:file': 'open',
   'GET /ui/events': 'session'
 }
+
+// A fleet's app (src/fleet/) registers the same routes once, plus one of its own.
+const FLEET_NOT_SESSION: Record<string, string> = { ...NOT_SESSION, 'GET /_emulator/fleet': 'control' }
 
 function assertUnauthenticated (t: Test, res: LightMyRequestResponse, what: string): void {
   t.equal(res.statusCode, 401, `${what} -> 401`)
@@ -101,6 +106,33 @@ t.test('the routes outside /apidoc declare exactly the access listed, and the ev
   for (const [label, cookie] of [['no cookie', undefined], ['a logged-out session', expired], ['an unknown id', 'id=2f1c1b52-8a43-4d57-9b0e-4f4b1c1d9e10']] as const) {
     assertUnauthenticated(t, await call(app, cookie, 'GET', '/ui/events'), `GET /ui/events (${label})`)
   }
+})
+
+t.test('a fleet\'s app: the same lists, plus GET /_emulator/fleet (control), nothing else', async t => {
+  const fleet = await startFleet({ devices: 2, devicePorts: 0, passwordHash: 'fast', logLevel: 'silent' })
+  t.teardown(() => fleet.close())
+  const agent = new Agent({ connect: { ca: fleet.certificate } })
+  t.teardown(() => agent.close())
+  const device = fleet.devices[1]!
+  const res = await request(`${device.url}/apidoc/json`, { dispatcher: agent })
+  const doc = await res.body.json() as { paths: Record<string, Record<string, unknown>> }
+  // One route table for the whole fleet (the app's): read through a device's services.
+  const routes = device.services.routes.routes
+  const accessOf = (method: string, path: string): string | undefined => routes.find(r => r.method === method && r.url === path.replace(/\{(\w+)\}/g, ':$1'))?.access
+  const declared: Record<string, string | undefined> = {}
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const method of Object.keys(ops).filter(m => ['get', 'post', 'put', 'patch', 'delete'].includes(m)).map(m => m.toUpperCase())) {
+      const access = accessOf(method, path)
+      if (access !== 'session') declared[`${method} ${path}`] = access
+    }
+  }
+  t.same(declared, FLEET_NOT_SESSION, 'exactly the single emulator\'s non-session routes and the fleet route')
+  const hidden = routes.filter(r => r.hidden && r.method !== 'HEAD' && !r.url.startsWith('/apidoc') && r.url !== '/docs')
+  t.same(Object.fromEntries(hidden.map(r => [`${r.method} ${r.url}`, r.access])), UNDOCUMENTED, 'and the live page\'s routes outside /apidoc')
+  // The fleet route refuses what every control route refuses (the rest in test/fleet.test.ts).
+  const foreign = await request(`${device.url}/_emulator/fleet`, { dispatcher: agent, headers: { origin: 'https://evil.example' } })
+  t.equal(foreign.statusCode, 403, 'another origin -> 403')
+  t.match(await foreign.body.json(), { error: { type: 'ControlAuthorization' } })
 })
 
 t.test('no GET response contains a password, a password hash or a passphrase', async t => {

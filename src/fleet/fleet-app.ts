@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import https from 'node:https'
 import net, { type AddressInfo, type Server as NetServer } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { TLSSocket } from 'node:tls'
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls'
 import type { Writable } from 'node:stream'
 import type { FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { closeServices, createFastify, createServices, openSeeded, registerDevice, type KrakenApp } from '../app.ts'
@@ -38,6 +38,8 @@ export interface BuiltFleet {
   listen: () => Promise<void>
   /** Stops accepting on every address and port (the app's close does the rest). */
   closeListeners: () => Promise<void>
+  /** The TLS servers of devices with their own certificate, besides the app's (address and port modes). */
+  servers: () => https.Server[]
   /** Runs `fn` as device `device` (what a request to it sees as `app.kraken`). */
   runAs: <T>(device: Services, fn: () => T) => T
 }
@@ -54,7 +56,7 @@ type Tagged = IncomingMessage & { [DEVICE]?: Services }
  * context exist once; each device has its own store, sessions, clock, runtime, request log,
  * faults and control token.
  */
-export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: TlsMaterial, logStream?: Writable, clock?: Clock }): Promise<BuiltFleet> {
+export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: TlsMaterial, deviceTls?: ReadonlyMap<number, TlsMaterial>, logStream?: Writable, clock?: Clock }): Promise<BuiltFleet> {
   const scope = new AsyncLocalStorage<Services>()
   const current = (): Services => {
     const device = scope.getStore()
@@ -77,15 +79,37 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
     return sni ?? byName.get(String(req.headers.host ?? '').replace(/:\d+$/, '').replace(/\.$/, '').toLowerCase())
   }
 
+  // The certificate each device serves: its own from the fleet file, else the fleet's. By SNI in
+  // hostname mode; by listener otherwise (a client naming an address sends no SNI).
+  const pairOf = (spec: DeviceSpec): TlsMaterial => deps.deviceTls?.get(spec.number) ?? deps.tls
+  const headPair = kind === 'hostnames' ? deps.tls : pairOf(plan.devices[0]!)
+  const contexts = new Map<string, SecureContext>()
+  if (kind === 'hostnames') {
+    for (const spec of plan.devices) {
+      const own = deps.deviceTls?.get(spec.number)
+      if (own !== undefined) contexts.set(spec.urlHost.toLowerCase(), createSecureContext({ key: own.key, cert: own.cert, ...tlsServerOptions }))
+    }
+  }
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
   const app = await createFastify(config, registry, deps.logStream, {
-    serverFactory: (handler) => https.createServer({ key: deps.tls.key, cert: deps.tls.cert, ...tlsServerOptions, ...connectionTimeouts(config) }, (req: Tagged, res: ServerResponse) => {
-      // Probes (the image's HEALTHCHECK, Kubernetes' httpGet) connect by IP and cannot name a
-      // device: the fleet's health is answered as its first device's, which shares its process.
-      const device = deviceOf(req) ?? (isHealthProbe(req) ? devices[0]?.services : undefined)
-      if (device === undefined) { misdirected(req, res); return }
-      req[DEVICE] = device
-      scope.run(device, () => handler(req, res))
-    })
+    serverFactory: (handler) => {
+      handle = (req: Tagged, res: ServerResponse) => {
+        // Probes (the image's HEALTHCHECK, Kubernetes' httpGet) connect by IP and cannot name a
+        // device: the fleet's health is answered as its first device's, which shares its process.
+        const device = deviceOf(req) ?? (isHealthProbe(req) ? devices[0]?.services : undefined)
+        if (device === undefined) { misdirected(req, res); return }
+        req[DEVICE] = device
+        scope.run(device, () => handler(req, res))
+      }
+      return https.createServer({
+        key: headPair.key,
+        cert: headPair.cert,
+        ...tlsServerOptions,
+        ...connectionTimeouts(config),
+        // No context: the server's own (the fleet's certificate).
+        ...(contexts.size > 0 && { SNICallback: (name: string, done: (error: Error | null, context?: SecureContext) => void) => { done(null, contexts.get(name.toLowerCase())) } })
+      }, handle)
+    }
   })
   const deviceFor = (request: FastifyRequest): Services => (request.raw as Tagged)[DEVICE] ?? current()
   // Body parsing resumes from socket events, outside the request's scope: each later stage enters it again.
@@ -140,9 +164,10 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
         routes: routeIndex,
         log: app.log.child({ device: spec.number }),
         secrets,
-        // The fleet's certificate is served to every device: one chosen through a device's API is
-        // kept in its data but not served, as when --cert/--key are given (README "A fleet").
-        tls: new ServedCertificate({ cert: deps.tls.cert, key: deps.tls.key }, true)
+        // The fleet's certificate (or the device's own from the fleet file) is served: one chosen
+        // through a device's API is kept in its data but not served, as when --cert/--key are
+        // given (README "A fleet").
+        tls: new ServedCertificate({ cert: pairOf(spec).cert, key: pairOf(spec).key }, true)
       })
       if (clock instanceof DeviceClock && deps.clock === undefined) {
         // Device timers (transitions, reboots, session sweeps) fire as their device.
@@ -179,11 +204,32 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed !== undefined) throw failed.reason
   })
+  // The close goes on when the last connection ends, in that connection's context (outside any
+  // device, e.g. a live page's stream): the onClose hooks registration added for "the" device
+  // run as the first device, as they were registered (Fastify runs onClose hooks last added first).
+  app.addHook('onClose', function enterFirstDevice (_instance, done) { scope.run(first, done) })
   await scope.run(first, () => app.ready())
   // The app's onReady hook auto-started the first device's streams (it ran in its scope): the others here.
   for (const { services } of devices.slice(1)) scope.run(services, () => services.runtime.autoStart())
 
   const listeners: NetServer[] = []
+  // Address and port modes: a TLS server per certificate other than the first device's (same
+  // handler, same limits); each listener hands its connections to its device's.
+  const servers = new Map<TlsMaterial, https.Server>()
+  const serverFor = (pair: TlsMaterial): https.Server => {
+    if (pair === headPair) return app.server as unknown as https.Server
+    let server = servers.get(pair)
+    if (server === undefined) {
+      const main = app.server as unknown as https.Server
+      server = https.createServer({ key: pair.key, cert: pair.cert, ...tlsServerOptions, ...connectionTimeouts(config) }, handle)
+      server.keepAliveTimeout = main.keepAliveTimeout
+      server.maxRequestsPerSocket = main.maxRequestsPerSocket
+      server.timeout = main.timeout
+      for (const listener of main.listeners('clientError')) server.on('clientError', listener as (...args: unknown[]) => void)
+      servers.set(pair, server)
+    }
+    return server
+  }
   async function listen (): Promise<void> {
     const head = devices[0]!
     await app.listen({ host: head.spec.address, port: head.spec.port, listenTextResolver: (address) => `fleet listening on ${address} (device ${head.spec.number})` })
@@ -193,7 +239,8 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
     if (kind !== 'hostnames') {
       for (const device of devices.slice(1)) {
         // A plain listener per address or port hands each connection to the one TLS server.
-        const listener = net.createServer(socket => { app.server.emit('connection', socket) })
+        const server = serverFor(pairOf(device.spec))
+        const listener = net.createServer(socket => { server.emit('connection', socket) })
         listener.maxConnections = config.maxConnections
         listeners.push(listener)
         const port = kind === 'addresses' ? headPort : device.spec.port
@@ -211,8 +258,14 @@ export async function buildFleet (config: Config, plan: FleetPlan, deps: { tls: 
   }
   async function closeListeners (): Promise<void> {
     await Promise.all(listeners.map(l => new Promise<void>(resolve => { if (l.listening) l.close(() => resolve()); else resolve() })))
+    for (const server of servers.values()) {
+      // These servers never listen (their listeners do), so closing is by hand: idle connections
+      // now, busy ones just after their answer.
+      server.keepAliveTimeout = 1
+      server.closeIdleConnections()
+    }
   }
-  return { app, devices, listen, closeListeners, runAs }
+  return { app, devices, listen, closeListeners, runAs, servers: () => [...servers.values()] }
 }
 
 function isHealthProbe (req: IncomingMessage): boolean {

@@ -31,6 +31,8 @@ export interface DeviceSpec {
   passwords: { admin: string, operator: string, viewer: string }
   /** Its data file; undefined in memory. */
   data: string | undefined
+  /** Its own certificate and key files (fleet file `cert`/`key`); the fleet's certificate otherwise. */
+  certificate?: { certFile: string, keyFile: string }
 }
 
 export interface FleetPlan {
@@ -51,6 +53,9 @@ export const FleetFile = Type.Object({
     serial: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     macAddresses: Type.Optional(Type.Array(Mac, { minItems: 1, maxItems: 16 })),
     license: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    // Its own certificate (PEM files; relative paths are read from the fleet file's directory).
+    cert: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    key: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
     passwords: Type.Optional(Type.Object({
       admin: Type.Optional(Type.String({ minLength: 1 })),
       operator: Type.Optional(Type.String({ minLength: 1 })),
@@ -102,10 +107,19 @@ export function planFleet (config: Config, hostName: string = osHostname()): Fle
         operator: listed?.passwords?.operator ?? config.operatorPassword,
         viewer: listed?.passwords?.viewer ?? config.viewerPassword
       },
-      data: config.inMemory ? undefined : path.join(config.data, `device-${number}.json`)
+      data: config.inMemory ? undefined : path.join(config.data, `device-${number}.json`),
+      ...(config.fleet !== undefined && listed !== undefined && certificateOf(config.fleet, number, listed))
     })
   }
   return { total, shard, addressing, devices }
+}
+
+/** A device's own certificate files, relative to the fleet file; `cert` and `key` go together. */
+function certificateOf (file: string, number: number, listed: FleetFile['devices'][number]): Pick<DeviceSpec, 'certificate'> {
+  if (listed.cert === undefined && listed.key === undefined) return {}
+  if (listed.cert === undefined || listed.key === undefined) throw new FleetError(`--fleet ${file}: device ${number}: ${listed.cert === undefined ? 'key' : 'cert'} given without ${listed.cert === undefined ? 'cert' : 'key'} (they go together)`)
+  const dir = path.dirname(path.resolve(file))
+  return { certificate: { certFile: path.resolve(dir, listed.cert), keyFile: path.resolve(dir, listed.key) } }
 }
 
 function addressingOf (config: Config): Addressing {

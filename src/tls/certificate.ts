@@ -135,6 +135,11 @@ export async function loadOrCreateCertificate (options: CertificateOptions): Pro
 // ---------------------------------------------------------------------------------------------
 // Loading and checking an existing pair
 
+/** A pair from files named elsewhere (a fleet file's device entry): checked as --cert/--key are, errors naming `label`. */
+export async function loadCertificateFiles (certFile: string, keyFile: string, label: string): Promise<TlsMaterial> {
+  return await loadPair(resolve(certFile), resolve(keyFile), `${label} cert file ${certFile}`, `${label} key file ${keyFile}`, undefined)
+}
+
 async function loadPair (certFile: string, keyFile: string, certLabel: string, keyLabel: string, host: Host | undefined): Promise<TlsMaterial> {
   const [cert, key] = await Promise.all([readText(certFile, certLabel), readText(keyFile, keyLabel)])
   const x509 = parseCertificate(cert, certLabel)

@@ -20,7 +20,7 @@ export const JOURNAL_FLUSH_MS = 500
 export const JOURNAL_BATCH = 25
 
 /**
- * The live page's event streams of one emulator. Each client gets the whole state first, then
+ * The live page's event streams of one device. Each client gets the whole state first, then
  * what changes: stream transitions as they happen (also each step of one clock move), objects
  * created, changed and deleted, journal entries it may read, statistics once a second, and, when
  * its session ends, an `end` event naming why before the stream closes.
@@ -43,8 +43,17 @@ export class LiveHub {
   private skipped = 0
   private flushTimer: NodeJS.Timeout | undefined
 
-  constructor (private readonly services: () => Services) {
-    this.journal = new JournalFilter(services().registry)
+  /**
+   * `device`: the device this hub follows. `scope` runs a function in the context the hub was made
+   * in (AsyncLocalStorage.snapshot()): its timers and the hooks it subscribes run there, so code
+   * that reads "the device at hand" (a fleet's per-request device) reads this one.
+   */
+  constructor (private readonly device: Services, private readonly scope: <R>(fn: () => R) => R = fn => fn()) {
+    this.journal = new JournalFilter(device.registry)
+  }
+
+  private services (): Services {
+    return this.device
   }
 
   get size (): number {
@@ -67,7 +76,7 @@ export class LiveHub {
     this.checkQueued = true
     setImmediate(() => {
       this.checkQueued = false
-      this.check()
+      this.scope(() => this.check())
     })
   }
 
@@ -105,19 +114,19 @@ export class LiveHub {
     this.lists = new Map(WATCHED.map(c => [c, s.store.list(c)]))
     this.items = new Map(WATCHED.map(c => [c, new Map(s.store.list(c).map(item => [String(item.uuid), item]))]))
     this.states = new Map(s.store.list('streams').map(item => [String(item.uuid), stateKey(s.runtime.state(String(item.uuid)))]))
-    const onTransition = (change: { uuid: string, to: string, sub_status: string }): void => this.transition(change)
+    const onTransition = (change: { uuid: string, to: string, sub_status: string }): void => { this.scope(() => this.transition(change)) }
     s.onTransition.push(onTransition)
     this.unsubscribe = [
       () => {
         const at = s.onTransition.indexOf(onTransition)
         if (at !== -1) s.onTransition.splice(at, 1)
       },
-      s.requestLog.watch(entry => this.journalEntry(entry)),
-      s.sessions.watch((id, reason) => this.sessionEnded(id, reason)),
+      s.requestLog.watch(entry => { this.scope(() => this.journalEntry(entry)) }),
+      s.sessions.watch((id, reason) => { this.scope(() => this.sessionEnded(id, reason)) }),
       // A scenario's progress: its start, each step, its end.
-      s.scenarios.subscribe(status => this.broadcast('scenario', JSON.stringify(status)))
+      s.scenarios.subscribe(status => { this.scope(() => this.broadcast('scenario', JSON.stringify(status))) })
     ]
-    this.timer = setInterval(() => this.tick(), TICK_MS)
+    this.timer = setInterval(() => { this.scope(() => this.tick()) }, TICK_MS)
     this.timer.unref()
   }
 
@@ -170,7 +179,7 @@ export class LiveHub {
     if (this.flushTimer !== undefined) return
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined
-      this.flushJournal()
+      this.scope(() => this.flushJournal())
     }, JOURNAL_FLUSH_MS)
     this.flushTimer.unref()
   }

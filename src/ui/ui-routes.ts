@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { readFile } from 'node:fs/promises'
 import { KrakenError } from '../kernel/errors.ts'
 import type { Services } from '../services.ts'
@@ -31,7 +32,7 @@ export const CONTENT_SECURITY_POLICY = [
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The live page's event streams (src/ui/). */
+    /** The live page's event streams of the device at hand (src/ui/; in a fleet, the request's device). */
     liveHub: LiveHub
   }
 }
@@ -53,12 +54,25 @@ export async function registerUi (app: FastifyInstance, services: () => Services
   const assets = new Map<string, { body: Buffer, type: string }>()
   for (const [name, type] of Object.entries(ASSETS)) assets.set(name, { body: await readFile(new URL(name, WEB_DIR)), type })
 
-  const hub = new LiveHub(services)
-  app.decorate('liveHub', hub)
-  app.addHook('onClose', async () => hub.close('shutdown'))
+  // One hub per device, made when its first page connects: in a fleet one app serves many
+  // devices, and a hub watches (and its timers read) the device it was made for, in that
+  // device's scope, whoever's request or timer is running.
+  const hubs = new Map<Services, LiveHub>()
+  const hubOf = (device: Services): LiveHub => {
+    let hub = hubs.get(device)
+    if (hub === undefined) {
+      hub = new LiveHub(device, AsyncLocalStorage.snapshot())
+      hubs.set(device, hub)
+    }
+    return hub
+  }
+  app.decorate('liveHub', { getter: () => hubOf(services()) })
+  app.addHook('onClose', async () => { for (const hub of hubs.values()) hub.close('shutdown') })
   // A write may create, change or delete something the pages show: look once it is answered.
   app.addHook('onResponse', async function liveCheck (request) {
-    if (hub.size > 0 && request.method !== 'GET' && request.method !== 'HEAD') hub.queueCheck()
+    if (request.method === 'GET' || request.method === 'HEAD') return
+    const hub = hubs.get(services())
+    if (hub !== undefined && hub.size > 0) hub.queueCheck()
   })
 
   const page = { config: { access: 'open' as const }, schema: { hide: true } }
@@ -79,7 +93,7 @@ export async function registerUi (app: FastifyInstance, services: () => Services
     // The session guard ran: request.session is the caller.
     const viewer = request.session
     if (viewer === undefined) throw new Error('/ui/events reached without a session')
-    const client = hub.connect(viewer)
+    const client = hubOf(services()).connect(viewer)
     reply.raw.on('close', () => client.close())
     return reply.type('text/event-stream; charset=utf-8')
       .header('cache-control', 'no-store')
