@@ -1,7 +1,6 @@
 // The report of `npm run bench -- --journal`: the request log's cost, log on against log off.
 import type { Measurement } from './load.ts'
-import type { Machine } from './machine.ts'
-import { f0, f1, median, type ScenarioName } from './report.ts'
+import { f0, f1, median, type RunHeader, type ScenarioName } from './report.ts'
 
 export type JournalKind = 'log on' | 'log off'
 
@@ -12,19 +11,9 @@ export interface JournalSizeResult {
   peakRssMb: { logOn: number, logOff: number, postLogOn: number, postLogOff: number }
 }
 
-export interface JournalReport {
-  machine: Machine
-  loadAfter: number[]
-  command: string
-  revision: string
-  startedAt: Date
-  durationS: number
-  rounds: number
-  warmupS: number
-  connections: number
+export interface JournalReport extends RunHeader {
   sizes: JournalSizeResult[]
 }
-
 
 export function renderJournalReport (report: JournalReport): string {
   const m = report.machine

@@ -1,8 +1,7 @@
 // The report of `npm run bench -- --live`: GET item with 50 live pages' event streams open
 // against none (issue 17, acceptance 4), and what closing them gives back.
 import type { Measurement } from './load.ts'
-import type { Machine } from './machine.ts'
-import { f0, f1, median } from './report.ts'
+import { f0, f1, median, type RunHeader } from './report.ts'
 
 export type LiveKind = 'no pages' | 'pages open'
 
@@ -16,16 +15,7 @@ export interface LiveSizeResult {
   heapMb: { before: number, open: number, closed: number }
 }
 
-export interface LiveReport {
-  machine: Machine
-  loadAfter: number[]
-  command: string
-  revision: string
-  startedAt: Date
-  durationS: number
-  rounds: number
-  warmupS: number
-  connections: number
+export interface LiveReport extends RunHeader {
   sizes: LiveSizeResult[]
 }
 

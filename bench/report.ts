@@ -23,19 +23,23 @@ export interface SizeResult {
   streamsAfterPost: number
 }
 
-export interface Report {
+/** What every bench report says about its run, whatever it measured. */
+export interface RunHeader {
   machine: Machine
   loadAfter: number[]
   command: string
   /** the commit measured */
   revision: string
-  /** how the servers were started */
-  launch: string
   startedAt: Date
   durationS: number
   rounds: number
   warmupS: number
   connections: number
+}
+
+export interface Report extends RunHeader {
+  /** how the servers were started */
+  launch: string
   sizes: SizeResult[]
 }
 

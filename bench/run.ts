@@ -30,7 +30,7 @@ import { prepareLaunchers, type Launchers } from './build.ts'
 import { BenchClient } from './http.ts'
 import { combine, measure, type Measurement, type Scenario } from './load.ts'
 import { describeMachine, describeRevision } from './machine.ts'
-import { renderReport, type Report, type ScenarioName, type ServerKind, type SizeResult } from './report.ts'
+import { renderReport, type RunHeader, type ScenarioName, type ServerKind, type SizeResult } from './report.ts'
 import { renderJournalReport, type JournalKind, type JournalSizeResult } from './journal-report.ts'
 import { renderLiveReport, type LiveKind, type LiveSizeResult } from './live-report.ts'
 import { openLivePages } from './live-pages.ts'
@@ -104,62 +104,37 @@ async function main (): Promise<void> {
   } finally {
     if (!options.keep) await rm(dir, { recursive: true, force: true })
   }
-  if (options.live) {
-    const markdown = renderLiveReport({
-      machine,
-      loadAfter: os.loadavg().map(n => Math.round(n * 100) / 100),
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      revision,
-      startedAt,
-      durationS: options.durationS,
-      rounds: options.rounds,
-      warmupS: options.warmupS,
-      connections: options.connections,
-      sizes: liveSizes
-    })
-    const out = options.out ?? path.join(REPO_ROOT, 'bench', 'out', `bench-live-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`)
-    await mkdir(path.dirname(out), { recursive: true })
-    await writeFile(out, markdown)
-    process.stdout.write('\n' + markdown + `\n(written to ${out})\n`)
-    return
-  }
-  if (options.journal) {
-    const markdown = renderJournalReport({
-      machine,
-      loadAfter: os.loadavg().map(n => Math.round(n * 100) / 100),
-      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-      revision,
-      startedAt,
-      durationS: options.durationS,
-      rounds: options.rounds,
-      warmupS: options.warmupS,
-      connections: options.connections,
-      sizes: journalSizes
-    })
-    const out = options.out ?? path.join(REPO_ROOT, 'bench', 'out', `bench-journal-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`)
-    await mkdir(path.dirname(out), { recursive: true })
-    await writeFile(out, markdown)
-    process.stdout.write('\n' + markdown + `\n(written to ${out})\n`)
-    return
-  }
-  const report: Report = {
+  const header: RunHeader = {
     machine,
     loadAfter: os.loadavg().map(n => Math.round(n * 100) / 100),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     revision,
-    launch: options.tsx ? 'every server through tsx (--tsx)' : 'the emulator built by tsconfig.build.json, run as `node dist/cli.js`; the references transpiled to plain JavaScript (no loader)',
     startedAt,
     durationS: options.durationS,
     rounds: options.rounds,
     warmupS: options.warmupS,
-    connections: options.connections,
-    sizes
+    connections: options.connections
   }
-  const markdown = renderReport(report)
-  const out = options.out ?? path.join(REPO_ROOT, 'bench', 'out', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`)
-  await mkdir(path.dirname(out), { recursive: true })
-  await writeFile(out, markdown)
-  process.stdout.write('\n' + markdown + `\n(written to ${out})\n`)
+  /** Writes the report to --out (or bench/out/bench[-kind]-<time>.md) and prints it. */
+  const publish = async (kind: string, markdown: string): Promise<void> => {
+    const out = options.out ?? path.join(REPO_ROOT, 'bench', 'out', `bench${kind}-${startedAt.toISOString().replace(/[:.]/g, '-')}.md`)
+    await mkdir(path.dirname(out), { recursive: true })
+    await writeFile(out, markdown)
+    process.stdout.write('\n' + markdown + `\n(written to ${out})\n`)
+  }
+  if (options.live) {
+    await publish('-live', renderLiveReport({ ...header, sizes: liveSizes }))
+    return
+  }
+  if (options.journal) {
+    await publish('-journal', renderJournalReport({ ...header, sizes: journalSizes }))
+    return
+  }
+  await publish('', renderReport({
+    ...header,
+    launch: options.tsx ? 'every server through tsx (--tsx)' : 'the emulator built by tsconfig.build.json, run as `node dist/cli.js`; the references transpiled to plain JavaScript (no loader)',
+    sizes
+  }))
 }
 
 function log (line: string): void {
