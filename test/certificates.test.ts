@@ -202,6 +202,23 @@ t.test('import a certificate with its key; a mismatched key, corrupt PEM, an exp
   assertEnvelope(t, await send(emulator, 'PUT', `${API}/certificates/certificate-nope/serve`, { cookie: admin }), 404, 'NotFound', 'serve an unknown certificate')
 })
 
+t.test('subject values that read as RFC 4514 syntax (a leading #, a backslash) are kept as typed, not a 500', async t => {
+  const emulator = await startHttps()
+  t.teardown(() => emulator.close())
+  const admin = await loginHttps(emulator)
+  // Found by the route fuzzer (seed 31753125): OU "#NqiA" was read as hex BER and threw.
+  for (const [name, type] of [['hash', 'self-signed'], ['slash', 'csr']] as const) {
+    const res = await send(emulator, 'POST', `${API}/certificates`, { cookie: admin, body: { name, type, subject: { OU: '#NqiA', O: 'a\\b', CN: 'Ea' }, ...(type === 'self-signed' && { digest: 'sha384', validity_days: 821 }) } })
+    t.equal(res.status, 201, `${type}: created`)
+    const pem = type === 'csr'
+      ? (await send(emulator, 'GET', `${API}/certificates/certificate-${name}/csr`, { cookie: admin })).text
+      : undefined
+    const subject = pem === undefined ? (res.json() as { subject: string }).subject : new x509.Pkcs10CertificateRequest(pem).subject
+    t.match(subject, /OU=\\#NqiA/, `${type}: the OU is "#NqiA", escaped only in the string form`)
+    t.match(subject, /O=a\\\\b/, `${type}: the backslash is kept`)
+  }
+})
+
 t.test('roles: every role reads, only Administrators manage; no session is 401', async t => {
   const emulator = await startHttps()
   t.teardown(() => emulator.close())

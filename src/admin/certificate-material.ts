@@ -51,7 +51,10 @@ function sanExtension (x509: X509Lib, sans: readonly string[]) {
 }
 
 function nameOf (x509: X509Lib, subject: Subject) {
-  return new x509.Name(SUBJECT_FIELDS.filter(f => subject[f] !== undefined && subject[f] !== '').map(f => ({ [f]: [subject[f]!] })))
+  // The library reads a plain value RFC 4514's way: a leading `#` as hex BER (which threw, a 500)
+  // and `\` as an escape (which changed the value). Such values go as an explicit UTF8String, verbatim.
+  const valueOf = (value: string) => /^#|\\/.test(value) ? { utf8String: value } : value
+  return new x509.Name(SUBJECT_FIELDS.filter(f => subject[f] !== undefined && subject[f] !== '').map(f => ({ [f]: [valueOf(subject[f]!)] })))
 }
 
 /** A new key with a self-signed certificate, or with a CSR to have signed elsewhere. */
