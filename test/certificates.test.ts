@@ -11,12 +11,12 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import tls from 'node:tls'
 import { loginHttps, send, startHttps } from './helpers/https.ts'
+import { makePair } from './helpers/cert-pair.ts'
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
 
 type Emulator = Awaited<ReturnType<typeof startHttps>>
 const API = '/apis/v2'
-const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
 
 function assertEnvelope (t: Test, res: { status: number, json: () => unknown }, status: number, type: string, label: string): void {
   t.equal(res.status, status, `${label}: ${status}`)
@@ -24,19 +24,6 @@ function assertEnvelope (t: Test, res: { status: number, json: () => unknown }, 
 }
 
 /** A certificate with its key made here (a test CA, an expired certificate...). */
-async function makePair (options: { cn: string, days: number, issuer?: { name: string, key: webcrypto.CryptoKey }, publicKey?: x509.PublicKey }): Promise<{ cert: string, key: string, keys: webcrypto.CryptoKeyPair }> {
-  const keys = await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
-  const now = Date.now()
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '0a01', subject: `CN=${options.cn}`, issuer: options.issuer?.name ?? `CN=${options.cn}`,
-    notBefore: new Date(now - 2 * 86400_000), notAfter: new Date(now + options.days * 86400_000),
-    signingAlgorithm: EC, publicKey: options.publicKey ?? keys.publicKey, signingKey: options.issuer?.key ?? keys.privateKey,
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: options.cn }])]
-  })
-  const key = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY')
-  return { cert: cert.toString('pem'), key, keys }
-}
-
 /** Opens a TLS connection and returns it with the fingerprint of the certificate it was served. */
 async function connect (emulator: Emulator, ca?: string): Promise<{ socket: tls.TLSSocket, fingerprint: string }> {
   const socket = tls.connect({ host: '127.0.0.1', port: emulator.port, servername: 'localhost', ...(ca === undefined ? { rejectUnauthorized: false } : { ca }) })

@@ -6,22 +6,20 @@ import t from 'tap'
 import https from 'node:https'
 import tls from 'node:tls'
 import path from 'node:path'
-import { X509Certificate } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'undici'
 import { startFleet } from '../src/start-fleet.ts'
 import { FleetError } from '../src/fleet/fleet-plan.ts'
 import { runCli } from './helpers/cli.ts'
+import { makePair } from './helpers/cert-pair.ts'
 
-/** A pair made by openssl (independent of the code under test), named for `san` (e.g. `IP:127.0.0.1`). */
-function makePair (dir: string, name: string, san: string): { cert: string, fingerprint: string } {
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-keyout', path.join(dir, `${name}.key`), '-out', path.join(dir, `${name}.crt`), '-days', '30', '-subj', `/CN=${name}`,
-    '-addext', `subjectAltName=${san}`], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`)
-  const cert = readFileSync(path.join(dir, `${name}.crt`), 'utf8')
-  return { cert, fingerprint: new X509Certificate(cert).fingerprint256 }
+/** A pair (independent of the code under test) written as `<name>.crt`/`<name>.key` in `dir`, naming `san`. */
+async function pairFiles (dir: string, name: string, san: string): Promise<{ cert: string, fingerprint: string }> {
+  const pair = await makePair({ cn: name, days: 30, sans: [san] })
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(path.join(dir, `${name}.crt`), pair.cert)
+  writeFileSync(path.join(dir, `${name}.key`), pair.key)
+  return pair
 }
 
 /** The fingerprint of the certificate a TLS server presents (SNI only when `servername` is given). */
@@ -36,12 +34,10 @@ function presented (port: number, servername?: string): Promise<string> {
   })
 }
 
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0
-
-t.test('by port: a device with its own certificate presents it, the others the fleet\'s', { skip: !hasOpenssl && 'openssl missing' }, async t => {
+t.test('by port: a device with its own certificate presents it, the others the fleet\'s', async t => {
   const dir = t.testdir({ certs: {} })
-  const one = makePair(path.join(dir, 'certs'), 'one', 'IP:127.0.0.1')
-  const three = makePair(path.join(dir, 'certs'), 'three', 'IP:127.0.0.1')
+  const one = await pairFiles(path.join(dir, 'certs'), 'one', '127.0.0.1')
+  const three = await pairFiles(path.join(dir, 'certs'), 'three', '127.0.0.1')
   // Relative paths are read from the fleet file's directory; device 1 is the one the app's own server listens for.
   writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify({ devices: [{ cert: 'certs/one.crt', key: 'certs/one.key' }, {}, { cert: path.join(dir, 'certs/three.crt'), key: path.join(dir, 'certs/three.key') }] }))
   const fleet = await startFleet({ fleet: path.join(dir, 'fleet.json'), devicePorts: 0, passwordHash: 'fast', logLevel: 'silent' })
@@ -73,9 +69,9 @@ t.test('by port: a device with its own certificate presents it, the others the f
   t.pass('the fleet closes with a connection open to device 3')
 })
 
-t.test('by host name: SNI picks the device\'s own certificate, else the fleet\'s', { skip: !hasOpenssl && 'openssl missing' }, async t => {
+t.test('by host name: SNI picks the device\'s own certificate, else the fleet\'s', async t => {
   const dir = t.testdir({})
-  const two = makePair(dir, 'two', 'DNS:kraken-2.test')
+  const two = await pairFiles(dir, 'two', 'kraken-2.test')
   writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify({ devices: [{}, { cert: 'two.crt', key: 'two.key' }, {}] }))
   const fleet = await startFleet({ fleet: path.join(dir, 'fleet.json'), deviceHostnames: 'kraken-{i}.test', host: '127.0.0.1', port: 0, passwordHash: 'fast', logLevel: 'silent' })
   t.teardown(() => fleet.close())
@@ -95,10 +91,10 @@ t.test('by host name: SNI picks the device\'s own certificate, else the fleet\'s
   t.equal(serial, '200 body', 'a client that trusts only device 2\'s certificate is answered')
 })
 
-t.test('bad certificate files in the fleet file: one clear error; the CLI exits with 2', { skip: !hasOpenssl && 'openssl missing' }, async t => {
+t.test('bad certificate files in the fleet file: one clear error; the CLI exits with 2', async t => {
   const dir = t.testdir({ 'garbage.crt': 'not a certificate\n' })
-  makePair(dir, 'a', 'IP:127.0.0.1')
-  makePair(dir, 'b', 'IP:127.0.0.1')
+  await pairFiles(dir, 'a', '127.0.0.1')
+  await pairFiles(dir, 'b', '127.0.0.1')
   const cases: Array<[string, unknown[], RegExp]> = [
     ['missing.json', [{}, { cert: 'nothing.crt', key: 'a.key' }], /device 2: .*nothing\.crt.*ENOENT/],
     ['mismatch.json', [{ cert: 'a.crt', key: 'b.key' }], /device 1: .*b\.key does not match the certificate/],
