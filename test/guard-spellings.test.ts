@@ -169,3 +169,22 @@ t.test('the reboot gate: during a reboot no spelling of a device route reaches i
   t.ok((statuses.get(503) ?? 0) > 0, 'the gate answered 503')
   t.equal(stateOf(app), before, 'nothing changed during the reboot')
 })
+
+t.test('the live page\'s event stream: no spelling of /ui/events opens it without a session', async t => {
+  // Not in /apidoc (the page's routes are not API operations), so not among the cases above.
+  const app = await makeApp()
+  t.teardown(() => app.close())
+  const seed = fuzzSeed()
+  t.comment(`fast-check seed ${seed} (replay with KRAKEN_FUZZ_SEED=${seed})`)
+  let refused = 0
+  await fc.assert(fc.asyncProperty(spellingsOf('/ui/events'), async url => {
+    const res = await call(app, undefined, 'GET', url)
+    const type = String(res.headers['content-type'] ?? '')
+    if (type.includes('event-stream')) throw new Error(`GET ${url} opened the event stream without a session`)
+    // A dot segment may land on the page itself (/ui), which is open and carries no data.
+    if (res.statusCode === 200 && type.startsWith('text/html')) return
+    if (![400, 401, 404].includes(res.statusCode)) throw new Error(`GET ${url} -> ${res.statusCode} ${res.body.slice(0, 200)}`)
+    if (res.statusCode === 401) refused++
+  }), { numRuns: ci ? 400 : 100, seed })
+  t.ok(refused > 0, `${refused} spellings reached the route and were refused by the guard`)
+})
